@@ -1,0 +1,105 @@
+// swift-tools-version:6.0
+// berth — a container engine whose networking is built from the kernel's own parts.
+// Module layout and dependency rules: see ../shared/DESIGN.md ("Modules").
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [.swiftLanguageMode(.v6)]
+
+let package = Package(
+    name: "berth",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "berthd", targets: ["berthd"]),
+        .executable(name: "berth", targets: ["berth"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+    ],
+    targets: [
+        // MARK: pure value modules
+        .target(name: "BerthCore", swiftSettings: swiftSettings),
+        .target(name: "BerthAddressing", dependencies: ["BerthCore"], swiftSettings: swiftSettings),
+        .target(name: "BerthNetlinkWire", dependencies: ["BerthCore"], swiftSettings: swiftSettings),
+        .target(name: "BerthIPAM", dependencies: ["BerthCore", "BerthAddressing"], swiftSettings: swiftSettings),
+        .target(name: "BerthAPI", dependencies: ["BerthCore"], swiftSettings: swiftSettings),
+
+        // MARK: kernel and I/O
+        .target(name: "CBerthSystem"),
+        .target(
+            name: "BerthSystem", dependencies: ["BerthCore", "CBerthSystem"], exclude: ["README.md"],
+            swiftSettings: swiftSettings),
+        .target(
+            name: "BerthNetlink",
+            dependencies: ["BerthCore", "BerthAddressing", "BerthNetlinkWire", "BerthSystem"],
+            swiftSettings: swiftSettings),
+        .target(
+            name: "BerthFirewall", dependencies: ["BerthCore", "BerthAddressing", "BerthSystem"],
+            swiftSettings: swiftSettings),
+        .target(
+            name: "BerthStore",
+            dependencies: ["BerthCore", "BerthAddressing", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: swiftSettings),
+
+        // MARK: orchestration
+        .target(
+            name: "BerthEngine",
+            dependencies: [
+                "BerthCore", "BerthAddressing", "BerthIPAM", "BerthAPI", "BerthSystem", "BerthNetlink",
+                "BerthFirewall", "BerthStore",
+            ],
+            swiftSettings: swiftSettings),
+
+        // MARK: edges
+        .target(
+            name: "BerthAPIServer",
+            dependencies: [
+                "BerthCore", "BerthAPI",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings),
+        .target(
+            name: "BerthClient", dependencies: ["BerthCore", "BerthAPI", "BerthSystem"], swiftSettings: swiftSettings),
+        .target(
+            name: "BerthDaemon",
+            dependencies: ["BerthCore", "BerthAPI", "BerthEngine", "BerthAPIServer", "BerthSystem", "BerthStore"],
+            swiftSettings: swiftSettings),
+        .target(
+            name: "BerthCommands",
+            dependencies: [
+                "BerthCore", "BerthAPI", "BerthClient", "BerthSystem",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings),
+        .executableTarget(name: "berthd", dependencies: ["BerthDaemon"], swiftSettings: swiftSettings),
+        .executableTarget(name: "berth", dependencies: ["BerthCommands"], swiftSettings: swiftSettings),
+
+        // MARK: tests (tier 1 unit, tier 2 privileged, tier 3 end-to-end; see README)
+        .target(
+            name: "BerthTestSupport", dependencies: ["BerthCore", "BerthSystem"], path: "Tests/BerthTestSupport",
+            swiftSettings: swiftSettings),
+        .testTarget(name: "BerthAddressingTests", dependencies: ["BerthAddressing"], swiftSettings: swiftSettings),
+        .testTarget(name: "BerthNetlinkWireTests", dependencies: ["BerthNetlinkWire"], swiftSettings: swiftSettings),
+        .testTarget(name: "BerthIPAMTests", dependencies: ["BerthIPAM"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "BerthSystemTests", dependencies: ["BerthSystem", "BerthTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "BerthNetlinkTests", dependencies: ["BerthNetlink", "BerthSystem", "BerthTestSupport"],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "BerthFirewallTests", dependencies: ["BerthFirewall", "BerthSystem", "BerthTestSupport"],
+            swiftSettings: swiftSettings),
+        .testTarget(name: "BerthStoreTests", dependencies: ["BerthStore"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "BerthEngineTests", dependencies: ["BerthEngine", "BerthTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "BerthAPIServerTests", dependencies: ["BerthAPIServer", "BerthClient", "BerthTestSupport"],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "BerthEndToEndTests", dependencies: ["BerthTestSupport", "BerthClient", "BerthAPI"],
+            swiftSettings: swiftSettings),
+    ]
+)

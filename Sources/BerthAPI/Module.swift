@@ -1,0 +1,1 @@
+// BerthAPI — see DESIGN.md

@@ -1,0 +1,1 @@
+// BerthAPIServer — see DESIGN.md

@@ -1,0 +1,1 @@
+// BerthClient — see DESIGN.md

@@ -1,0 +1,1 @@
+// BerthCommands — see DESIGN.md

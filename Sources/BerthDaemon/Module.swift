@@ -1,0 +1,1 @@
+// BerthDaemon — see DESIGN.md

@@ -1,0 +1,1 @@
+// BerthEngine — see DESIGN.md

@@ -1,0 +1,1 @@
+// BerthFirewall — see DESIGN.md

@@ -1,0 +1,1 @@
+// BerthIPAM — see DESIGN.md

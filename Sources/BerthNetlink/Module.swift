@@ -1,0 +1,1 @@
+// BerthNetlink — see DESIGN.md

@@ -1,0 +1,1 @@
+// BerthNetlinkWire — see DESIGN.md

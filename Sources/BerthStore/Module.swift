@@ -1,0 +1,1 @@
+// BerthStore — see DESIGN.md

@@ -1,0 +1,31 @@
+#ifndef CBERTHSYSTEM_H
+#define CBERTHSYSTEM_H
+// The few libc calls Swift's Glibc module does not expose (they sit behind _GNU_SOURCE),
+// wrapped as plain functions. Everything else is called from Swift through BerthSystem.
+#include <sys/types.h>
+
+int berth_setns(int fd, int nstype);
+int berth_unshare(int flags);
+pid_t berth_gettid(void);
+int berth_mount(const char *source, const char *target, const char *fstype, unsigned long flags, const void *data);
+int berth_umount2(const char *target, int flags);
+int berth_pipe2(int fds[2], int flags);
+/// 1 if path is on nsfs (a namespace pin), 0 if not, -1 with errno on failure.
+int berth_is_nsfs(const char *path);
+
+// Namespace type flags (linux/sched.h), exported as functions so Swift sees plain values.
+int berth_clone_newnet(void);
+int berth_clone_newns(void);
+int berth_clone_newpid(void);
+int berth_clone_newuts(void);
+int berth_clone_newipc(void);
+int berth_clone_newcgroup(void);
+int berth_clone_fs(void);
+unsigned long berth_ms_bind(void);
+unsigned long berth_ms_rec(void);
+unsigned long berth_ms_private(void);
+unsigned long berth_ms_slave(void);
+unsigned long berth_ms_shared(void);
+int berth_mnt_detach(void);
+
+#endif

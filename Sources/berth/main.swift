@@ -1,0 +1,2 @@
+import BerthCommands
+BerthCLI.main()

@@ -1,0 +1,2 @@
+import BerthDaemon
+BerthDaemonMain.main()

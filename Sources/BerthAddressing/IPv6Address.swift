@@ -31,7 +31,14 @@ public struct IPv6Address: Hashable, Comparable, Sendable, CustomStringConvertib
         guard !s.isEmpty, s.count <= 45, s.allSatisfy({ $0.isHexDigit || $0 == ":" || $0 == "." }) else { return nil }
         var head: [UInt16] = []
         var tail: [UInt16] = []
-        let halves = s.components(separatedBy: "::")
+        var halves: [String] = []
+        let chars = Array(s)
+        if let i = chars.indices.dropLast().first(where: { chars[$0] == ":" && chars[$0 + 1] == ":" }) {
+            halves = [String(chars[..<i]), String(chars[(i + 2)...])]
+            if halves[1].contains("::") { return nil }
+        } else {
+            halves = [s]
+        }
         guard halves.count <= 2 else { return nil }
         func parse(_ part: String, allowV4: Bool) -> [UInt16]? {
             if part.isEmpty { return [] }

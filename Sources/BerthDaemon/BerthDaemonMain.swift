@@ -1,0 +1,4 @@
+/// berthd's entry point.
+public enum BerthDaemonMain {
+    public static func main() {}
+}

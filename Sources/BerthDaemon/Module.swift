@@ -1,1 +1,0 @@
-// BerthDaemon — see DESIGN.md

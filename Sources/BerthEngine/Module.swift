@@ -1,1 +1,0 @@
-// BerthEngine — see DESIGN.md

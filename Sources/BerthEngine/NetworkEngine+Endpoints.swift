@@ -1,0 +1,187 @@
+import BerthAddressing
+import BerthCore
+import BerthStore
+import BerthSystem
+
+extension NetworkEngine {
+    /// Joins a sandbox to a network: address from IPAM, veth pair with its peer made directly in the
+    /// sandbox, default route, published ports (reserved on the host, then DNAT rules). Everything is
+    /// recorded first and undone on failure.
+    public func connect(_ request: EndpointRequest) throws -> EndpointRecord {
+        let n = try network(request.network)
+        guard n.driver == "bridge", let bridge = n.bridge, n.state == .ready else {
+            throw BerthError.invalid("network \(n.name) uses the \(n.driver) driver and has no endpoints to connect to")
+        }
+        let plan = try addressingPlan(of: n)
+        let sandboxIf = try InterfaceName(validating: request.sandboxInterface)
+        for alias in request.aliases { try ObjectName.validate(alias, kind: "network alias") }
+        let existing = try endpoints(network: n.id)
+        if existing.contains(where: { $0.ownerId == request.ownerId }) {
+            throw BerthError.conflict("\(request.ownerName) is already connected to network \(n.name)")
+        }
+        guard NetworkNamespace(path: request.sandbox).exists else {
+            throw BerthError.notFound("sandbox \(request.sandbox) is not a network namespace")
+        }
+        var mac: MACAddress?
+        if let m = request.mac {
+            guard let parsed = MACAddress(m), !parsed.isMulticast else {
+                throw BerthError.invalid("invalid MAC address \"\(m)\": expected a unicast address like 02:42:ac:11:00:02")
+            }
+            mac = parsed
+        }
+        var wanted: IPv4Address?
+        if let ip = request.ipv4 {
+            guard let a = IPv4Address(ip) else {
+                throw BerthError.invalid("invalid IPv4 address \"\(ip)\"")
+            }
+            wanted = a
+        }
+        try validatePorts(request.ports)
+
+        let id = Identifier.random()
+        let hostIf = "veth" + String(id.prefix(7))
+        let rollback = Rollback()
+        do {
+            // 1. Intent: the address and the endpoint record, in one transaction.
+            let address = try allocateAddress(network: n, plan: plan, specific: wanted, owner: id)
+            let chosenMAC = mac ?? MACAddress.derived(from: address)
+            var ep = EndpointRecord(
+                id: id, networkId: n.id, ownerId: request.ownerId, ownerName: request.ownerName,
+                sandbox: request.sandbox, hostInterface: hostIf, sandboxInterface: sandboxIf.value,
+                ipv4: address.description, prefixLength: plan.subnet.prefixLength, mac: chosenMAC.description,
+                aliases: request.aliases, state: .creating)
+            try store.write { [ep] tx in try tx.save(ep) }
+            rollback.add("record of endpoint \(id)") { [store, n] in
+                try store.write { [ep] tx in
+                    try tx.deleteEndpoint(id: ep.id)
+                    if try tx.deleteAllocation(network: n.id, address: address.description) {
+                        try tx.recordRelease(network: n.id, address: address.description)
+                    }
+                }
+            }
+            // 2. Host ports: bound by berthd so nothing else can take them while they are published.
+            var mappings: [PortMappingRecord] = []
+            for p in request.ports {
+                let port = try ports.reserve(proto: p.proto, hostIP: p.hostIP, port: p.hostPort, owner: request.ownerName)
+                rollback.add("host port \(p.proto)/\(port)") { [ports] in ports.release(proto: p.proto, hostIP: p.hostIP, port: port) }
+                mappings.append(
+                    PortMappingRecord(
+                        endpointId: id, networkId: n.id, proto: p.proto, hostIP: p.hostIP?.description ?? "",
+                        hostPort: Int(port), containerIP: address.description, containerPort: Int(p.containerPort)))
+            }
+            try store.write { [mappings] tx in
+                for m in mappings {
+                    if let clash = try tx.portMappings().first(where: {
+                        $0.proto == m.proto && $0.hostPort == m.hostPort && ($0.hostIP == m.hostIP || $0.hostIP.isEmpty || m.hostIP.isEmpty)
+                    }) {
+                        throw BerthError.conflict(
+                            "host port \(m.hostPort)/\(m.proto) is already published by endpoint \(Identifier.short(clash.endpointId)); choose another host port")
+                    }
+                    try tx.insert(m)
+                }
+            }
+            // 3. Kernel: the veth pair, addresses, routes.
+            FaultInjection.point("endpoint-connect:before-veth")
+            let defaultGateway: IPv4Address? = (request.defaultRoute && !n.internal) ? plan.gateway : nil
+            try kernel.attach(
+                AttachmentSpec(
+                    hostInterface: try InterfaceName(validating: hostIf), sandboxInterface: sandboxIf,
+                    sandbox: request.sandbox, bridge: try InterfaceName(validating: bridge),
+                    address: IPv4Interface(address, prefixLength: plan.subnet.prefixLength), mac: chosenMAC,
+                    mtu: n.mtu, defaultGateway: defaultGateway))
+            rollback.add("veth \(hostIf)") { [kernel] in try kernel.deleteLink(hostIf) }
+            // 4. Rules, then done.
+            ep.state = .ready
+            try store.write { [ep] tx in try tx.save(ep) }
+            try syncFirewall()
+            rollback.commit()
+            return ep
+        } catch {
+            let failures = rollback.unwind()
+            try? syncFirewall()
+            throw NetworkEngine.wrap(error, "cannot connect \(request.ownerName) to network \(n.name)", undoFailures: failures)
+        }
+    }
+
+    /// Removes an endpoint: rules first (so no packet is DNAT'ed to a vanishing address), then the
+    /// host veth (its peer goes with it), the port reservations, the address and the record.
+    /// Already-gone objects count as removed; every failure is reported together.
+    public func disconnect(endpoint id: String) throws {
+        guard var ep = try store.read({ tx in try tx.endpoint(id: id) }) else {
+            throw BerthError.notFound("endpoint \(id) not found")
+        }
+        ep.state = .removing
+        try store.write { [ep] tx in try tx.save(ep) }
+        try finishRemovingEndpoint(ep)
+    }
+
+    /// Disconnects `owner` from a network (`docker network disconnect NET CONTAINER`).
+    public func disconnect(owner: String, network ref: String) throws {
+        let n = try network(ref)
+        guard let ep = try endpoints(network: n.id).first(where: { $0.ownerId == owner || $0.ownerName == owner }) else {
+            throw BerthError.notFound("\(owner) is not connected to network \(n.name)")
+        }
+        try disconnect(endpoint: ep.id)
+    }
+
+    func finishRemovingEndpoint(_ ep: EndpointRecord) throws {
+        var failures: [String] = []
+        let mappings = (try? portMappings(endpoint: ep.id)) ?? []
+        do {
+            try store.write { [ep] tx in try tx.deletePortMappings(endpoint: ep.id) }
+            try syncFirewall()
+        } catch { failures.append("rules: \(error)") }
+        do { try kernel.deleteLink(ep.hostInterface) } catch { failures.append("veth \(ep.hostInterface): \(error)") }
+        for m in mappings {
+            ports.release(proto: m.proto, hostIP: IPv4Address(m.hostIP), port: UInt16(m.hostPort))
+        }
+        if !failures.isEmpty {
+            throw BerthError(
+                .system, "endpoint of \(ep.ownerName) was only partly removed; berth will finish when it restarts",
+                causeText: failures.joined(separator: "; "))
+        }
+        try store.write { [ep] tx in
+            try tx.deleteEndpoint(id: ep.id)
+            if let ip = ep.ipv4, try tx.deleteAllocation(network: ep.networkId, address: ip) {
+                try tx.recordRelease(network: ep.networkId, address: ip)
+            }
+        }
+    }
+
+    func validatePorts(_ requested: [PortRequest]) throws {
+        var seen = Set<String>()
+        for p in requested {
+            guard p.proto == "tcp" || p.proto == "udp" else {
+                throw BerthError.invalid("invalid protocol \"\(p.proto)\" for port \(p.containerPort): use tcp or udp")
+            }
+            guard p.containerPort != 0 else { throw BerthError.invalid("container port 0 is not a valid port") }
+            if p.hostPort != 0 {
+                let key = "\(p.proto)/\(p.hostIP?.description ?? "*")/\(p.hostPort)"
+                if !seen.insert(key).inserted {
+                    throw BerthError.invalid("host port \(p.hostPort)/\(p.proto) is requested twice")
+                }
+            }
+        }
+    }
+
+    /// Rebuilds the whole firewall state from the store and applies it atomically.
+    func syncFirewall() throws {
+        let (nets, maps) = try store.read { tx in (try tx.networks(), try tx.portMappings()) }
+        let filterNets: [FilterNetwork] = nets.compactMap { n in
+            guard n.driver == "bridge", n.state != .removing, let b = n.bridge, let s = n.subnet,
+                let subnet = IPv4Network(s), let g = n.gateway, let gw = IPv4Address(g)
+            else { return nil }
+            return FilterNetwork(id: n.id, bridge: b, subnet: subnet, gateway: gw, internal: n.internal)
+        }
+        let live = Set(filterNets.map(\.id))
+        let filterPorts: [FilterPort] = maps.compactMap { m in
+            guard live.contains(m.networkId), let cip = IPv4Address(m.containerIP),
+                let hp = UInt16(exactly: m.hostPort), let cp = UInt16(exactly: m.containerPort)
+            else { return nil }
+            return FilterPort(
+                networkId: m.networkId, endpointId: m.endpointId, proto: m.proto, hostIP: IPv4Address(m.hostIP),
+                hostPort: hp, containerIP: cip, containerPort: cp)
+        }
+        try filter.sync(networks: filterNets, ports: filterPorts)
+    }
+}

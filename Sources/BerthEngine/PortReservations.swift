@@ -1,0 +1,94 @@
+import BerthAddressing
+import BerthCore
+import BerthSystem
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Holds published host ports: berthd binds each one (without listening) in the host namespace, so
+/// no other process can take a port while a container publishes it, and a port some other program
+/// already uses is refused up front — with the name of the port, not a rule that silently loses.
+///
+/// Sockets are bound without SO_REUSEADDR: Linux lets a second socket share a port only when both set
+/// it, so even servers that set SO_REUSEADDR get EADDRINUSE.
+public final class PortReservations: @unchecked Sendable {
+    // Guarded by `lock`.
+    private var held: [String: Int32] = [:]
+    private let lock = ProcessLock()
+    let namespace: NetworkNamespace
+
+    init(namespace: NetworkNamespace) { self.namespace = namespace }
+
+    static func key(_ proto: String, _ ip: IPv4Address?, _ port: UInt16) -> String {
+        "\(proto)/\(ip?.description ?? "0.0.0.0")/\(port)"
+    }
+
+    /// Binds the port (port 0: the kernel picks a free ephemeral one) and returns the bound port.
+    public func reserve(proto: String, hostIP: IPv4Address?, port: UInt16, owner: String) throws -> UInt16 {
+        let ns = namespace
+        let fd: Int32
+        let bound: UInt16
+        let work = { () throws -> (Int32, UInt16) in try PortReservations.bind(proto: proto, ip: hostIP, port: port) }
+        do {
+            (fd, bound) = ns.path == NetworkNamespace.current.path ? try work() : try ns.run(work)
+        } catch let e as SystemCallError where e.errno == .EADDRINUSE {
+            throw BerthError.conflict(
+                "cannot publish \(hostIP?.description ?? "0.0.0.0"):\(port)/\(proto) for \(owner): the port is already in use on the host; choose another host port or stop what uses it")
+        } catch let e as SystemCallError where e.errno == .EADDRNOTAVAIL {
+            throw BerthError.invalid(
+                "cannot publish on \(hostIP?.description ?? "?"):\(port): that address is not one of the host's")
+        }
+        lock.withLock { held[PortReservations.key(proto, hostIP, bound)] = fd }
+        return bound
+    }
+
+    /// Closes the reservation; unknown ports are ignored (release is idempotent).
+    public func release(proto: String, hostIP: IPv4Address?, port: UInt16) {
+        let fd = lock.withLock { held.removeValue(forKey: PortReservations.key(proto, hostIP, port)) }
+        if let fd { Syscall.close(fd) }
+    }
+
+    public var count: Int { lock.withLock { held.count } }
+
+    static func bind(proto: String, ip: IPv4Address?, port: UInt16) throws -> (Int32, UInt16) {
+        let type = proto == "udp" ? Int32(SOCK_DGRAM.rawValue) : Int32(SOCK_STREAM.rawValue)
+        let fd = try Syscall.retrying("socket for \(proto) port \(port)") { socket(AF_INET, type | Int32(SOCK_CLOEXEC.rawValue), 0) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = port.bigEndian
+        addr.sin_addr.s_addr = (ip?.value ?? 0).bigEndian
+        do {
+            try withUnsafePointer(to: &addr) { p in
+                try p.withMemoryRebound(to: sockaddr.self, capacity: 1) { sa in
+                    try Syscall.retrying("bind \(ip?.description ?? "0.0.0.0"):\(port)/\(proto)") {
+                        Glibc.bind(fd, sa, socklen_t(MemoryLayout<sockaddr_in>.size))
+                    }
+                }
+            }
+            var out = sockaddr_in()
+            var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+            try withUnsafeMutablePointer(to: &out) { p in
+                try p.withMemoryRebound(to: sockaddr.self, capacity: 1) { sa in
+                    try Syscall.retrying("getsockname") { getsockname(fd, sa, &len) }
+                }
+            }
+            return (fd, UInt16(bigEndian: out.sin_port))
+        } catch {
+            Syscall.close(fd)
+            throw error
+        }
+    }
+}
+
+/// A plain pthread mutex, for state shared with non-async callers.
+final class ProcessLock: @unchecked Sendable {
+    private var m = pthread_mutex_t()
+    init() { pthread_mutex_init(&m, nil) }
+    deinit { pthread_mutex_destroy(&m) }
+    func withLock<T>(_ body: () throws -> T) rethrows -> T {
+        pthread_mutex_lock(&m)
+        defer { pthread_mutex_unlock(&m) }
+        return try body()
+    }
+}

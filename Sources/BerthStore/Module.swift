@@ -1,1 +1,0 @@
-// BerthStore — see DESIGN.md

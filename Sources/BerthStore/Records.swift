@@ -1,0 +1,159 @@
+import GRDB
+
+/// One network as berth recorded it. Rows are written *before* the kernel objects exist
+/// (`state == .creating`), so a crash halfway leaves a record the reconciler can finish or undo.
+public struct NetworkRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "network"
+
+    /// Lifecycle of a record relative to the kernel objects it describes.
+    public enum State: String, Codable, Sendable, DatabaseValueConvertible {
+        /// Recorded, kernel objects being made; at startup this means "undo".
+        case creating
+        /// Fully made.
+        case ready
+        /// Being removed; at startup this means "finish removing".
+        case removing
+    }
+
+    public var id: String
+    public var name: String
+    /// `bridge`, `host` or `null`.
+    public var driver: String
+    /// Linux bridge name for bridge networks (`berth0`, `br-<12 hex>`).
+    public var bridge: String?
+    public var subnet: String?
+    public var gateway: String?
+    public var ipRange: String?
+    public var mtu: Int
+    public var `internal`: Bool
+    public var attachable: Bool
+    /// Whether berth made this network itself at startup (`bridge`, `host`, `none`).
+    public var predefined: Bool
+    /// JSON object of driver options (`com.docker.network.driver.mtu`…).
+    public var options: [String: String]
+    public var labels: [String: String]
+    /// RFC 3339 creation time.
+    public var created: String
+    public var state: State
+
+    public init(
+        id: String, name: String, driver: String, bridge: String?, subnet: String?, gateway: String?,
+        ipRange: String?, mtu: Int, internal: Bool, attachable: Bool, predefined: Bool,
+        options: [String: String], labels: [String: String], created: String, state: State
+    ) {
+        self.id = id
+        self.name = name
+        self.driver = driver
+        self.bridge = bridge
+        self.subnet = subnet
+        self.gateway = gateway
+        self.ipRange = ipRange
+        self.mtu = mtu
+        self.internal = `internal`
+        self.attachable = attachable
+        self.predefined = predefined
+        self.options = options
+        self.labels = labels
+        self.created = created
+        self.state = state
+    }
+}
+
+/// A network endpoint: one interface of one sandbox (network namespace) on one network.
+public struct EndpointRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "endpoint"
+
+    public var id: String
+    public var networkId: String
+    /// The container (or other owner) the endpoint belongs to.
+    public var ownerId: String
+    public var ownerName: String
+    /// The network namespace path the container end lives in (the SandboxKey).
+    public var sandbox: String
+    /// Host end of the veth pair (`veth<7 hex>`), recorded before it is made.
+    public var hostInterface: String
+    /// Name of the interface inside the sandbox (`eth0`, `eth1`…).
+    public var sandboxInterface: String
+    public var ipv4: String?
+    public var prefixLength: Int
+    public var mac: String
+    public var aliases: [String]
+    public var state: NetworkRecord.State
+
+    public init(
+        id: String, networkId: String, ownerId: String, ownerName: String, sandbox: String, hostInterface: String,
+        sandboxInterface: String, ipv4: String?, prefixLength: Int, mac: String, aliases: [String],
+        state: NetworkRecord.State
+    ) {
+        self.id = id
+        self.networkId = networkId
+        self.ownerId = ownerId
+        self.ownerName = ownerName
+        self.sandbox = sandbox
+        self.hostInterface = hostInterface
+        self.sandboxInterface = sandboxInterface
+        self.ipv4 = ipv4
+        self.prefixLength = prefixLength
+        self.mac = mac
+        self.aliases = aliases
+        self.state = state
+    }
+}
+
+/// A published port: host (address, port, protocol) → container (address, port).
+public struct PortMappingRecord: Codable, Sendable, Equatable, Hashable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "portMapping"
+
+    public var endpointId: String
+    public var networkId: String
+    /// `tcp` or `udp`.
+    public var proto: String
+    /// Host address the port is published on; empty string means every address.
+    public var hostIP: String
+    public var hostPort: Int
+    public var containerIP: String
+    public var containerPort: Int
+
+    public init(
+        endpointId: String, networkId: String, proto: String, hostIP: String, hostPort: Int, containerIP: String,
+        containerPort: Int
+    ) {
+        self.endpointId = endpointId
+        self.networkId = networkId
+        self.proto = proto
+        self.hostIP = hostIP
+        self.hostPort = hostPort
+        self.containerIP = containerIP
+        self.containerPort = containerPort
+    }
+}
+
+/// One IPv4 address handed out on a network.
+public struct AddressAllocationRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "addressAllocation"
+    public var networkId: String
+    public var address: String
+    /// Who holds it (an endpoint id); empty for reservations such as the gateway.
+    public var owner: String
+
+    public init(networkId: String, address: String, owner: String) {
+        self.networkId = networkId
+        self.address = address
+        self.owner = owner
+    }
+}
+
+/// When an address was last given back, so the allocator can reuse released addresses last.
+public struct AddressReleaseRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "addressRelease"
+    public var networkId: String
+    public var address: String
+    /// A store-wide increasing counter (not a clock: clocks jump).
+    public var sequence: Int64
+
+    public init(networkId: String, address: String, sequence: Int64) {
+        self.networkId = networkId
+        self.address = address
+        self.sequence = sequence
+    }
+}

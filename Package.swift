@@ -92,7 +92,7 @@ let package = Package(
         .testTarget(
             name: "BerthFirewallTests", dependencies: ["BerthFirewall", "BerthSystem", "BerthTestSupport"],
             swiftSettings: swiftSettings),
-        .testTarget(name: "BerthStoreTests", dependencies: ["BerthStore"], swiftSettings: swiftSettings),
+        .testTarget(name: "BerthStoreTests", dependencies: ["BerthStore", "BerthSystem"], swiftSettings: swiftSettings),
         .testTarget(
             name: "BerthEngineTests", dependencies: ["BerthEngine", "BerthTestSupport"], swiftSettings: swiftSettings),
         .testTarget(

@@ -92,7 +92,7 @@ public struct NetworkCreateSpec: Sendable {
 /// One actor, so changes to networks are serialised; every change follows "record intent, act with
 /// an undo stack, mark done" and the reconciler (`start`) finishes or undoes what a crash interrupted.
 public actor NetworkEngine {
-    public let config: EngineConfig
+    public nonisolated let config: EngineConfig
     let store: Store
     let kernel: any NetworkKernel
     let filter: any PacketFilter

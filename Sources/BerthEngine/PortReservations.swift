@@ -59,7 +59,7 @@ public final class PortReservations: @unchecked Sendable {
         addr.sin_port = port.bigEndian
         addr.sin_addr.s_addr = (ip?.value ?? 0).bigEndian
         do {
-            try withUnsafePointer(to: &addr) { p in
+            _ = try withUnsafePointer(to: &addr) { p in
                 try p.withMemoryRebound(to: sockaddr.self, capacity: 1) { sa in
                     try Syscall.retrying("bind \(ip?.description ?? "0.0.0.0"):\(port)/\(proto)") {
                         Glibc.bind(fd, sa, socklen_t(MemoryLayout<sockaddr_in>.size))
@@ -68,7 +68,7 @@ public final class PortReservations: @unchecked Sendable {
             }
             var out = sockaddr_in()
             var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-            try withUnsafeMutablePointer(to: &out) { p in
+            _ = try withUnsafeMutablePointer(to: &out) { p in
                 try p.withMemoryRebound(to: sockaddr.self, capacity: 1) { sa in
                     try Syscall.retrying("getsockname") { getsockname(fd, sa, &len) }
                 }

@@ -94,7 +94,7 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(name: "BerthStoreTests", dependencies: ["BerthStore", "BerthSystem"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "BerthEngineTests", dependencies: ["BerthEngine", "BerthTestSupport"], swiftSettings: swiftSettings),
+            name: "BerthEngineTests", dependencies: ["BerthEngine", "BerthFirewall", "BerthIPAM", "BerthStore", "BerthTestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "BerthAPIServerTests", dependencies: ["BerthAPIServer", "BerthClient", "BerthTestSupport"],
             swiftSettings: swiftSettings),

@@ -1,5 +1,7 @@
 import BerthAddressing
 import BerthCore
+import BerthFirewall
+import BerthIPAM
 import BerthStore
 import BerthSystem
 
@@ -164,24 +166,26 @@ extension NetworkEngine {
         }
     }
 
-    /// Rebuilds the whole firewall state from the store and applies it atomically.
+    /// Rebuilds the whole firewall state from the store and applies it as one atomic batch.
     func syncFirewall() throws {
         let (nets, maps) = try store.read { tx in (try tx.networks(), try tx.portMappings()) }
-        let filterNets: [FilterNetwork] = nets.compactMap { n in
-            guard n.driver == "bridge", n.state != .removing, let b = n.bridge, let s = n.subnet,
-                let subnet = IPv4Network(s), let g = n.gateway, let gw = IPv4Address(g)
+        let networks: [FirewallNetwork] = nets.compactMap { n in
+            guard n.driver == "bridge", n.state != .removing, let b = n.bridge, let bridge = try? InterfaceName(validating: b),
+                let plan = try? addressingPlan(of: n)
             else { return nil }
-            return FilterNetwork(id: n.id, bridge: b, subnet: subnet, gateway: gw, internal: n.internal)
+            return FirewallNetwork(id: n.id, bridge: bridge, subnet: plan.subnet, gateway: plan.gateway, internal: n.internal)
         }
-        let live = Set(filterNets.map(\.id))
-        let filterPorts: [FilterPort] = maps.compactMap { m in
-            guard live.contains(m.networkId), let cip = IPv4Address(m.containerIP),
+        let live = Set(networks.map(\.id))
+        let ports: [PublishedPort] = maps.compactMap { m in
+            guard live.contains(m.networkId), let cip = IPv4Address(m.containerIP), let proto = TransportProtocol(rawValue: m.proto),
                 let hp = UInt16(exactly: m.hostPort), let cp = UInt16(exactly: m.containerPort)
             else { return nil }
-            return FilterPort(
-                networkId: m.networkId, endpointId: m.endpointId, proto: m.proto, hostIP: IPv4Address(m.hostIP),
+            return PublishedPort(
+                networkId: m.networkId, endpointId: m.endpointId, proto: proto, hostIP: IPv4Address(m.hostIP),
                 hostPort: hp, containerIP: cip, containerPort: cp)
         }
-        try filter.sync(networks: filterNets, ports: filterPorts)
+        let policyDrop = (try? firewall.hostForwardPolicyIsDrop()) ?? false
+        try firewall.apply(
+            FirewallState(table: config.firewallTable, networks: networks, ports: ports, hostForwardPolicyIsDrop: policyDrop))
     }
 }

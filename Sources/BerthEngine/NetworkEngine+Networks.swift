@@ -1,5 +1,6 @@
 import BerthAddressing
 import BerthCore
+import BerthIPAM
 import BerthStore
 import BerthSystem
 
@@ -52,7 +53,7 @@ extension NetworkEngine {
     }
 
     /// Shared by `createNetwork` and the default `bridge` network: intent, bridge, firewall, done.
-    func makeBridgeNetwork(_ record: NetworkRecord, addressing: NetworkAddressingPlan) throws {
+    func makeBridgeNetwork(_ record: NetworkRecord, addressing: NetworkAddressing) throws {
         var record = record
         try store.write { [record] tx in
             try tx.save(record)

@@ -1,5 +1,6 @@
 import BerthAddressing
 import BerthCore
+import BerthIPAM
 import BerthStore
 import BerthSystem
 
@@ -106,7 +107,7 @@ extension NetworkEngine {
         for n in try store.read({ tx in try tx.networks() }) {
             do { try destroyNetwork(n) } catch { failures.append("\(error)") }
         }
-        do { try filter.removeAll() } catch { failures.append("firewall: \(error)") }
+        do { try firewall.remove(table: config.firewallTable) } catch { failures.append("firewall: \(error)") }
         if !failures.isEmpty {
             throw BerthError(.system, "berth could not remove everything it made", causeText: failures.joined(separator: "; "))
         }

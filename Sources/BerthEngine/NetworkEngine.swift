@@ -1,5 +1,6 @@
 import BerthAddressing
 import BerthCore
+import BerthFirewall
 import BerthStore
 import BerthSystem
 
@@ -95,7 +96,7 @@ public actor NetworkEngine {
     public nonisolated let config: EngineConfig
     let store: Store
     let kernel: any NetworkKernel
-    let filter: any PacketFilter
+    let firewall: any FirewallDriver
     let ports: PortReservations
 
     /// Driver option naming a custom bridge (Docker's).
@@ -103,11 +104,11 @@ public actor NetworkEngine {
     /// Driver option setting the MTU (Docker's).
     public static let mtuOption = "com.docker.network.driver.mtu"
 
-    public init(config: EngineConfig, store: Store, kernel: any NetworkKernel, filter: any PacketFilter) {
+    public init(config: EngineConfig, store: Store, kernel: any NetworkKernel, firewall: any FirewallDriver) {
         self.config = config
         self.store = store
         self.kernel = kernel
-        self.filter = filter
+        self.firewall = firewall
         self.ports = PortReservations(namespace: config.hostNamespace)
     }
 

@@ -1,16 +1,6 @@
 import BerthAddressing
 import BerthCore
-
-/// A route on the host, as far as subnet selection cares: where it goes and through which interface.
-public struct HostRouteInfo: Sendable, Equatable {
-    public var destination: IPv4Network
-    public var interface: String?
-
-    public init(destination: IPv4Network, interface: String?) {
-        self.destination = destination
-        self.interface = interface
-    }
-}
+import BerthIPAM
 
 /// What a bridge network needs from the kernel of the host namespace.
 public struct BridgeSpec: Sendable, Equatable {
@@ -58,7 +48,7 @@ public struct AttachmentSpec: Sendable, Equatable {
 /// unit-tested with a fake and run for real with `LinuxNetworkKernel` (netlink + /proc/sys).
 public protocol NetworkKernel: Sendable {
     /// Routes of the host's main table (IPv4), for choosing subnets that do not collide.
-    func hostRoutes() throws -> [HostRouteInfo]
+    func hostRoutes() throws -> [HostRoute]
     /// The MTU of the interface carrying the default route, if there is one.
     func defaultRouteMTU() throws -> Int?
     /// `ip link add NAME type bridge; ip addr add GW dev NAME; ip link set NAME up` — idempotent:

@@ -1,6 +1,8 @@
 import BerthAddressing
 import BerthCore
 import BerthEngine
+import BerthFirewall
+import BerthIPAM
 import BerthSystem
 
 #if canImport(Glibc)
@@ -12,7 +14,7 @@ final class FakeKernel: NetworkKernel, @unchecked Sendable {
     private let lock = NSLockLike()
     private var _links: [String: String] = [:]  // name → kind
     private var _attachments: [String: AttachmentSpec] = [:]
-    var routes: [HostRouteInfo] = []
+    var routes: [HostRoute] = []
     var mtu: Int? = 1400
     var failOn: String?
     private(set) var calls: [String] = []
@@ -33,7 +35,7 @@ final class FakeKernel: NetworkKernel, @unchecked Sendable {
         set { calls = newValue }
     }
 
-    func hostRoutes() throws -> [HostRouteInfo] { routes }
+    func hostRoutes() throws -> [HostRoute] { routes }
     func defaultRouteMTU() throws -> Int? { mtu }
     func ensureBridge(_ spec: BridgeSpec) throws {
         try record("ensureBridge \(spec.name)")
@@ -57,33 +59,6 @@ final class FakeKernel: NetworkKernel, @unchecked Sendable {
     }
     func enableIPForwarding() throws { try record("ip_forward") }
     func enableRouteLocalnet(bridge: String) throws { try record("route_localnet \(bridge)") }
-}
-
-/// A packet filter that remembers the last state it was given.
-final class FakeFilter: PacketFilter, @unchecked Sendable {
-    private let lock = NSLockLike()
-    private var _networks: [FilterNetwork] = []
-    private var _ports: [FilterPort] = []
-    var failNextSync = false
-    var networks: [FilterNetwork] { lock.with { _networks } }
-    var ports: [FilterPort] { lock.with { _ports } }
-
-    func sync(networks: [FilterNetwork], ports: [FilterPort]) throws {
-        try lock.with {
-            if failNextSync {
-                failNextSync = false
-                throw BerthError(.system, "fake nft refused")
-            }
-            _networks = networks
-            _ports = ports
-        }
-    }
-    func removeAll() throws {
-        lock.with {
-            _networks = []
-            _ports = []
-        }
-    }
 }
 
 final class NSLockLike: @unchecked Sendable {

@@ -1,6 +1,8 @@
 import BerthAddressing
 import BerthCore
 import BerthEngine
+import BerthFirewall
+import BerthIPAM
 import BerthStore
 import BerthSystem
 import BerthTestSupport
@@ -12,7 +14,7 @@ import Testing
         let dir: String
         let store: Store
         let kernel = FakeKernel()
-        let filter = FakeFilter()
+        let firewall = FakeFirewallDriver()
         let engine: NetworkEngine
 
         init() throws {
@@ -20,7 +22,7 @@ import Testing
             try FileSystem.makeDirectories(dir)
             store = try Store(path: dir + "/berth.db")
             engine = NetworkEngine(
-                config: EngineConfig(root: dir, run: dir), store: store, kernel: kernel, filter: filter)
+                config: EngineConfig(root: dir, run: dir), store: store, kernel: kernel, firewall: firewall)
         }
         func close() { TestSupport.removeTree(dir) }
     }
@@ -37,7 +39,7 @@ import Testing
         #expect(bridge.gateway == "172.17.0.1")
         #expect(bridge.mtu == 1400)  // the default route's interface MTU
         #expect(env.kernel.links["berth0"] == "bridge")
-        #expect(env.filter.networks.map(\.bridge) == ["berth0"])
+        #expect(env.firewall.currentState()?.networks.map(\.bridge.value) == ["berth0"])
         // Starting again changes nothing.
         try await env.engine.start()
         #expect(try await env.engine.networks().count == 3)
@@ -47,7 +49,7 @@ import Testing
         let env = try Env()
         defer { env.close() }
         // Docker's docker0 already holds 172.17.0.0/16 on this host.
-        env.kernel.routes = [HostRouteInfo(destination: try #require(IPv4Network("172.17.0.0/16")), interface: "docker0")]
+        env.kernel.routes = [HostRoute(destination: try #require(IPv4Network("172.17.0.0/16")), interface: "docker0")]
         try await env.engine.start()
         let bridge = try await env.engine.network("bridge")
         #expect(bridge.subnet == "172.18.0.0/16")
@@ -64,7 +66,7 @@ import Testing
         #expect(a.state == .ready)
         let b = try await env.engine.createNetwork(NetworkCreateSpec(name: "other"))
         #expect(b.subnet == "172.19.0.0/16")
-        #expect(env.filter.networks.count == 3)
+        #expect(env.firewall.currentState()?.networks.count == 3)
     }
 
     @Test func badInputChangesNothing() async throws {
@@ -102,11 +104,13 @@ import Testing
         let env = try Env()
         defer { env.close() }
         try await env.engine.start()
-        env.filter.failNextSync = true
+        env.firewall.failAll(with: BerthError(.system, "fake nft refused"))
         await #expect(throws: BerthError.self) { try await env.engine.createNetwork(NetworkCreateSpec(name: "doomed")) }
+        env.firewall.failAll(with: nil)
+        try await env.engine.start()
         #expect(try await env.engine.networks().map(\.name).sorted() == ["bridge", "host", "none"])
         #expect(env.kernel.links.keys.sorted() == ["berth0"])
-        #expect(env.filter.networks.count == 1)
+        #expect(env.firewall.currentState()?.networks.count == 1)
     }
 
     @Test func reconcilerUndoesHalfMadeNetwork() async throws {
@@ -124,7 +128,7 @@ import Testing
         }
         try env.kernel.ensureBridge(
             BridgeSpec(name: "br-halfmade000", gateway: try #require(IPv4Interface("172.30.0.1/16")), mtu: 1500))
-        let restarted = NetworkEngine(config: env.engine.config, store: env.store, kernel: env.kernel, filter: env.filter)
+        let restarted = NetworkEngine(config: env.engine.config, store: env.store, kernel: env.kernel, firewall: env.firewall)
         let report = try await restarted.start()
         #expect(report.undone == ["network half"])
         #expect(env.kernel.links["br-halfmade000"] == nil)

@@ -1,1 +1,0 @@
-// BerthIPAM — see DESIGN.md

@@ -37,7 +37,10 @@ final class Daemon: @unchecked Sendable {
         table = "bt" + TestSupport.randomHex(6)
         bridge = table + "0"
         do {
-            try host.sh("ip link add up0 type dummy && ip addr add 198.51.100.1/24 dev up0 && ip link set up0 up")
+            // An "uplink" for the host: a veth pair (this kernel has no dummy driver) whose far end is idle.
+                let uplink = try host.sh(
+                    "ip link add up0 type veth peer name up1 && ip addr add 198.51.100.1/24 dev up0 && ip link set up1 up && ip link set up0 up")
+                guard uplink.succeeded else { throw BerthError(.system, "cannot make the test uplink: \(uplink.stderr)") }
         } catch {
             host.close()
             throw error

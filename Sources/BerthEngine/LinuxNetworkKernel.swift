@@ -1,0 +1,104 @@
+import BerthAddressing
+import BerthCore
+import BerthIPAM
+import BerthNetlink
+import BerthSystem
+
+/// `NetworkKernel` on the real kernel: rtnetlink for links, addresses and routes, /proc/sys for the
+/// two sysctls bridged networking needs. Nothing here runs `ip` or `sysctl`.
+///
+/// The host namespace gets one long-lived netlink connection; each sandbox gets a short-lived one,
+/// opened inside it on a dedicated thread (see BerthSystem/README.md).
+public final class LinuxNetworkKernel: NetworkKernel {
+    let host: NetworkNamespace
+    let connection: NetlinkConnection
+    let hostIsCurrent: Bool
+
+    /// Works in `host` (the process's own namespace unless a test passes a throwaway one).
+    public init(host: NetworkNamespace = .current) throws {
+        self.host = host
+        hostIsCurrent = host.path == NetworkNamespace.current.path
+        connection = try NetlinkConnection(namespace: hostIsCurrent ? nil : host)
+    }
+
+    public func hostRoutes() throws -> [HostRoute] {
+        let names = Dictionary(try connection.links().map { ($0.index, $0.name) }, uniquingKeysWith: { a, _ in a })
+        return try connection.routes(family: .ipv4, table: .main).compactMap { r in
+            let destination = r.destination?.ipv4 ?? IPv4Network(.any, prefixLength: 0)
+            return HostRoute(destination: destination, interface: r.outputInterface.flatMap { names[$0] })
+        }
+    }
+
+    public func defaultRouteMTU() throws -> Int? {
+        let defaults = try connection.routes(family: .ipv4, table: .main).filter { $0.destination == nil }
+        guard let oif = defaults.compactMap(\.outputInterface).first else { return nil }
+        return try connection.link(index: oif)?.mtu
+    }
+
+    public func ensureBridge(_ spec: BridgeSpec) throws {
+        let name = spec.name.value
+        if let existing = try connection.link(named: name) {
+            guard existing.kind == .bridge else {
+                throw BerthError.conflict(
+                    "\(name) exists on the host but is a \(existing.kind?.rawValue ?? "device"), not a bridge; remove it or choose another bridge name")
+            }
+            if existing.mtu != spec.mtu { try connection.setMTU(.name(name), to: spec.mtu) }
+        } else {
+            try connection.createBridge(name: name, mtu: spec.mtu)
+        }
+        do {
+            try connection.addAddress(spec.gateway, to: .name(name))
+        } catch let e as NetlinkError where e.errno == .EEXIST {
+            // Adopted bridge that already has the gateway address.
+        }
+        try connection.setUp(.name(name))
+    }
+
+    public func linkExists(_ name: String) throws -> Bool { try connection.link(named: name) != nil }
+
+    public func deleteLink(_ name: String) throws { try connection.deleteLink(named: name) }
+
+    public func linkNames(prefix: String) throws -> [String] {
+        try connection.links().map(\.name).filter { $0.hasPrefix(prefix) }
+    }
+
+    /// `ip link add vethX type veth peer name eth0 netns SANDBOX address MAC; ip link set vethX master BR up`,
+    /// then inside the sandbox `ip addr add A dev eth0; ip link set eth0 up; ip route add default via GW`.
+    /// On failure the pair is deleted again (deleting the host end removes the peer).
+    public func attach(_ spec: AttachmentSpec) throws {
+        let hostIf = spec.hostInterface.value
+        let peer = spec.sandboxInterface.value
+        try connection.createVeth(
+            name: hostIf, peerName: peer, peerNamespace: NetworkNamespace(path: spec.sandbox), mtu: spec.mtu,
+            peerMAC: spec.mac)
+        do {
+            try connection.setMaster(.name(hostIf), master: .name(spec.bridge.value))
+            try connection.setUp(.name(hostIf))
+            let inside = try NetlinkConnection(namespace: NetworkNamespace(path: spec.sandbox))
+            try inside.setUp(.name("lo"))
+            try inside.addAddress(spec.address, to: .name(peer))
+            try inside.setUp(.name(peer))
+            if let gw = spec.defaultGateway {
+                try inside.addDefaultRoute(via: gw, oif: .name(peer))
+            }
+        } catch {
+            try? connection.deleteLink(named: hostIf)
+            throw error
+        }
+    }
+
+    public func enableIPForwarding() throws {
+        try inHost { try Sysctl.write("net.ipv4.ip_forward", "1") }
+    }
+
+    public func enableRouteLocalnet(bridge: String) throws {
+        try inHost {
+            try Sysctl.write(atPath: Sysctl.path(components: ["net", "ipv4", "conf", bridge, "route_localnet"]), "1")
+        }
+    }
+
+    /// Runs `body` in the host namespace: directly when that is ours, else on a dedicated thread.
+    func inHost(_ body: () throws -> Void) throws {
+        if hostIsCurrent { try body() } else { try host.run(body) }
+    }
+}

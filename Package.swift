@@ -65,7 +65,10 @@ let package = Package(
             name: "BerthClient", dependencies: ["BerthCore", "BerthAPI", "BerthSystem"], swiftSettings: swiftSettings),
         .target(
             name: "BerthDaemon",
-            dependencies: ["BerthCore", "BerthAPI", "BerthEngine", "BerthAPIServer", "BerthSystem", "BerthStore"],
+            dependencies: [
+                "BerthCore", "BerthAPI", "BerthEngine", "BerthAPIServer", "BerthSystem", "BerthStore", "BerthIPAM",
+                "BerthFirewall", "BerthNetlink",
+            ],
             swiftSettings: swiftSettings),
         .target(
             name: "BerthCommands",

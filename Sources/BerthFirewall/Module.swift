@@ -1,1 +1,0 @@
-// BerthFirewall — see DESIGN.md

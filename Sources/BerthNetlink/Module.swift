@@ -1,1 +1,0 @@
-// BerthNetlink — see DESIGN.md

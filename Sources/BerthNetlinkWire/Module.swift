@@ -1,1 +1,0 @@
-// BerthNetlinkWire — see DESIGN.md

@@ -62,7 +62,7 @@ public final class LinuxNetworkKernel: NetworkKernel {
         try connection.links().map(\.name).filter { $0.hasPrefix(prefix) }
     }
 
-    /// `ip link add vethX type veth peer name eth0 netns SANDBOX address MAC; ip link set vethX master BR up`,
+    /// `ip link add vethX type veth peer name eth0 netns SANDBOX address MAC; ip link set vethX master BR hairpin on up`,
     /// then inside the sandbox `ip addr add A dev eth0; ip link set eth0 up; ip route add default via GW`.
     /// On failure the pair is deleted again (deleting the host end removes the peer).
     public func attach(_ spec: AttachmentSpec) throws {
@@ -73,6 +73,9 @@ public final class LinuxNetworkKernel: NetworkKernel {
             peerMAC: spec.mac)
         do {
             try connection.setMaster(.name(hostIf), master: .name(spec.bridge.value))
+            // Hairpin, as Docker sets it without its userland proxy: lets the container reach its own
+            // published port through the host's address (the reply leaves by the port it came in on).
+            try connection.setHairpin(.name(hostIf), true)
             try connection.setUp(.name(hostIf))
             let inside = try NetlinkConnection(namespace: NetworkNamespace(path: spec.sandbox))
             try inside.setUp(.name("lo"))

@@ -169,6 +169,20 @@ extension NetlinkConnection {
         try changeLink(id, [.master(UInt32(masterIndex))], operation: operation)
     }
 
+    /// `ip link set LINK type bridge_slave hairpin on|off`: whether the bridge may send a frame back out of
+    /// the port it came in on. A container reaching its own published port through the host needs it:
+    /// after DNAT the reply path leaves through the very port the request arrived on.
+    public func setHairpin(_ id: LinkID, _ on: Bool) throws {
+        let operation = "ip link set \(id) type bridge_slave hairpin \(on ? "on" : "off")"
+        // IFLA_INFO_SLAVE_DATA { IFLA_BRPORT_MODE (4): u8 } — bridge port options, as iproute2 sends them.
+        let slaveData = try NetlinkAttribute.nested(
+            LinkInfoAttributeType.slaveData.rawValue, [.u8(Self.bridgePortMode, on ? 1 : 0)])
+        try changeLink(id, [.linkInfo([.slaveKind(LinkKind.bridge.rawValue), .other(slaveData)])], operation: operation)
+    }
+
+    /// IFLA_BRPORT_MODE in linux/if_link.h: the port's hairpin flag.
+    static let bridgePortMode: UInt16 = 4
+
     /// `ip link set LINK nomaster`: releases the link from its bridge.
     public func setNoMaster(_ id: LinkID) throws {
         try changeLink(id, [.master(0)], operation: "ip link set \(id) nomaster")

@@ -41,11 +41,14 @@ public struct Errno: Error, Hashable, Sendable, CustomStringConvertible {
     public static let ETIMEDOUT = Errno(rawValue: 110)
     public static let EPROTONOSUPPORT = Errno(rawValue: 93)
     public static let EAFNOSUPPORT = Errno(rawValue: 97)
+    public static let EPROTO = Errno(rawValue: 71)
+    public static let EBADMSG = Errno(rawValue: 74)
+    public static let ENOPROTOOPT = Errno(rawValue: 92)
 
     private static let names: [Int32: String] = [
         1: "EPERM", 2: "ENOENT", 3: "ESRCH", 4: "EINTR", 5: "EIO", 9: "EBADF", 10: "ECHILD", 11: "EAGAIN",
         12: "ENOMEM", 13: "EACCES", 14: "EFAULT", 16: "EBUSY", 17: "EEXIST", 19: "ENODEV", 20: "ENOTDIR",
-        22: "EINVAL", 28: "ENOSPC", 34: "ERANGE", 93: "EPROTONOSUPPORT", 95: "EOPNOTSUPP", 97: "EAFNOSUPPORT",
+        22: "EINVAL", 28: "ENOSPC", 34: "ERANGE", 71: "EPROTO", 74: "EBADMSG", 92: "ENOPROTOOPT", 93: "EPROTONOSUPPORT", 95: "EOPNOTSUPP", 97: "EAFNOSUPPORT",
         98: "EADDRINUSE", 99: "EADDRNOTAVAIL", 101: "ENETUNREACH", 105: "ENOBUFS", 107: "ENOTCONN",
         110: "ETIMEDOUT", 111: "ECONNREFUSED",
     ]

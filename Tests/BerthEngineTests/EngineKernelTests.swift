@@ -121,6 +121,7 @@ import Testing
         #expect(inside.stdout.contains("default via \(net.gateway ?? "?") dev eth0"))
         // Host side: the veth is a port of the bridge.
         #expect(try w.host.sh("ip -o link show master \(bridge)").stdout.contains(epA.hostInterface))
+        #expect(try w.host.sh("bridge -d link show dev \(epA.hostInterface)").stdout.contains("hairpin on"))
 
         // B5: neighbours reach each other by IP.
         #expect(try w.ping(from: b, ipA))

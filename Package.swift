@@ -37,6 +37,10 @@ let package = Package(
         .target(
             name: "BerthFirewall", dependencies: ["BerthCore", "BerthAddressing", "BerthSystem"],
             swiftSettings: swiftSettings),
+        .target(name: "BerthImage", dependencies: ["BerthCore", "BerthSystem"], swiftSettings: swiftSettings),
+        .target(
+            name: "BerthRuntime", dependencies: ["BerthCore", "BerthAddressing", "BerthSystem"],
+            swiftSettings: swiftSettings),
         .target(
             name: "BerthStore",
             dependencies: ["BerthCore", "BerthAddressing", .product(name: "GRDB", package: "GRDB.swift")],
@@ -94,6 +98,12 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(
             name: "BerthFirewallTests", dependencies: ["BerthFirewall", "BerthSystem", "BerthTestSupport"],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "BerthImageTests", dependencies: ["BerthImage", "BerthSystem", "BerthTestSupport"],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "BerthRuntimeTests", dependencies: ["BerthRuntime", "BerthImage", "BerthSystem", "BerthTestSupport"],
             swiftSettings: swiftSettings),
         .testTarget(name: "BerthStoreTests", dependencies: ["BerthStore", "BerthSystem"], swiftSettings: swiftSettings),
         .testTarget(

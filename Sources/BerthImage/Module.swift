@@ -1,0 +1,1 @@
+// BerthImage — see DESIGN.md

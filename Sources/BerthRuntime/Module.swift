@@ -1,0 +1,1 @@
+// BerthRuntime — see DESIGN.md

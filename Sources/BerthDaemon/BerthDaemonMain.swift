@@ -31,7 +31,7 @@ public enum BerthDaemonMain {
         Task {
             let code: Int32
             do {
-                code = try await runDaemon(options)
+                code = try await Daemon(options: options).run()
             } catch let e as BerthError {
                 Log.error(e.description)
                 code = 1
@@ -90,6 +90,3 @@ public enum Log {
         _ = bytes.withUnsafeMutableBytes { Glibc.write(2, $0.baseAddress, $0.count) }
     }
 }
-
-// Replaced by Daemon.run() once the API server lands (this session).
-func runDaemon(_ options: DaemonOptions) async throws -> Int32 { 1 }

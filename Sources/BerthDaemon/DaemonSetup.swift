@@ -1,4 +1,7 @@
+import BerthAPI
+import BerthAPIServer
 import BerthCore
+import Foundation
 import BerthEngine
 import BerthFirewall
 import BerthIPAM
@@ -22,5 +25,66 @@ struct DaemonSetup: Sendable {
         let engine = NetworkEngine(
             config: engineConfig, store: store, kernel: try LinuxNetworkKernel(), firewall: firewall)
         return DaemonSetup(options: options, config: config, engine: engine, firewall: firewall)
+    }
+}
+
+extension DaemonSetup {
+    /// Starts the API server on `socketPath` with the engine behind it.
+    static func startServer(setup: DaemonSetup, socketPath: String) async throws -> APIServer {
+        let server = APIServer(
+            socketPath: socketPath,
+            routes: Routes.all(networks: setup.engine, system: SystemInfo(setup: setup)))
+        try await server.start()
+        return server
+    }
+}
+
+/// `/version` and `/info` from the live system.
+struct SystemInfo: SystemService {
+    let setup: DaemonSetup
+
+    func version() async throws -> VersionResponse {
+        let u = Uname.current
+        return VersionResponse(
+            version: BerthVersion.version, apiVersion: BerthVersion.apiVersion,
+            minAPIVersion: BerthVersion.minAPIVersion, os: "linux", arch: u.machine == "x86_64" ? "amd64" : u.machine,
+            kernelVersion: u.release)
+    }
+
+    func info() async throws -> InfoResponse {
+        let u = Uname.current
+        let nets = try await setup.engine.networks()
+        let os = (try? FileSystem.readText("/etc/os-release"))?.split(separator: "\n")
+            .first { $0.hasPrefix("PRETTY_NAME=") }
+            .map { String($0.dropFirst("PRETTY_NAME=".count)).trimmingCharacters(in: CharacterSet(charactersIn: "\"")) }
+        let memKB = (try? FileSystem.readText("/proc/meminfo"))?.split(separator: "\n")
+            .first { $0.hasPrefix("MemTotal:") }?.split(separator: " ").dropFirst().first.flatMap { Int64($0) } ?? 0
+        let o = setup.options
+        return InfoResponse(
+            id: "", name: u.nodename, containers: 0, containersRunning: 0, images: 0, networks: nets.count,
+            kernelVersion: u.release, operatingSystem: os ?? "Linux", osType: "linux", architecture: u.machine,
+            ncpu: Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))), memTotal: memKB * 1024, serverVersion: BerthVersion.version,
+            dockerRootDir: o.root,
+            berth: BerthInfo(
+                root: o.root, run: o.run, configFile: o.configFile, firewallTable: o.firewallTable,
+                defaultBridge: o.defaultBridge, configWarnings: setup.warnings))
+    }
+}
+
+/// uname(2).
+struct Uname {
+    var nodename = ""
+    var release = ""
+    var machine = ""
+
+    static var current: Uname {
+        var u = utsname()
+        guard uname(&u) == 0 else { return Uname() }
+        func field<T>(_ value: T) -> String {
+            withUnsafeBytes(of: value) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+        }
+        return Uname(nodename: field(u.nodename), release: field(u.release), machine: field(u.machine))
     }
 }

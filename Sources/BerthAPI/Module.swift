@@ -1,1 +1,0 @@
-// BerthAPI — see DESIGN.md

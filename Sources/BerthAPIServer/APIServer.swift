@@ -1,0 +1,134 @@
+import BerthAPI
+import BerthCore
+import Foundation
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// The Docker Engine API over HTTP/1.1 on a unix socket. NIO stays inside this module: handlers get
+/// `APIRequest`s and return `APIResponse`s.
+public final class APIServer: Sendable {
+    public let socketPath: String
+    let router: Router
+    let group: MultiThreadedEventLoopGroup
+    let state = ServerState()
+
+    /// Largest request body accepted (Docker's create bodies are a few KiB).
+    public static let maxBodySize = 1 << 20
+
+    public init(socketPath: String, routes: [Route]) {
+        self.socketPath = socketPath
+        self.router = Router(routes: routes)
+        self.group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    }
+
+    /// Binds the socket (replacing a stale file), makes it 0660, and serves in the background.
+    public func start() async throws {
+        let router = self.router
+        let channel: NIOAsyncChannel<NIOAsyncChannel<HTTPServerRequestPart, HTTPPart<HTTPResponseHead, IOData>>, Never>
+        do {
+            channel = try await ServerBootstrap(group: group)
+                .serverChannelOption(.backlog, value: 256)
+                .bind(unixDomainSocketPath: socketPath, cleanupExistingSocketFile: true) { child in
+                    child.eventLoop.makeCompletedFuture {
+                        try child.pipeline.syncOperations.configureHTTPServerPipeline()
+                        return try NIOAsyncChannel<HTTPServerRequestPart, HTTPPart<HTTPResponseHead, IOData>>(
+                            wrappingChannelSynchronously: child)
+                    }
+                }
+        } catch {
+            throw BerthError(.system, "cannot listen on \(socketPath)", cause: error)
+        }
+        chmod(socketPath, 0o660)
+        let task = Task<Void, Never> {
+            _ = try? await channel.executeThenClose { inbound in
+                try await withThrowingDiscardingTaskGroup { group in
+                    for try await connection in inbound {
+                        group.addTask { await APIServer.serve(connection, router: router) }
+                    }
+                }
+            }
+        }
+        state.set(task: task, channel: channel.channel)
+    }
+
+    /// Stops accepting, closes the socket and the event loop.
+    public func stop() async throws {
+        let (task, channel) = state.take()
+        try? await channel?.close()
+        task?.cancel()
+        try await group.shutdownGracefully()
+    }
+
+    /// One connection: requests in order (keep-alive), each answered before the next is read.
+    static func serve(
+        _ connection: NIOAsyncChannel<HTTPServerRequestPart, HTTPPart<HTTPResponseHead, IOData>>, router: Router
+    ) async {
+        try? await connection.executeThenClose { inbound, outbound in
+            var head: HTTPRequestHead?
+            var body: [UInt8] = []
+            var tooLarge = false
+            for try await part in inbound {
+                switch part {
+                case .head(let h):
+                    head = h
+                    body = []
+                    tooLarge = false
+                case .body(var buffer):
+                    if body.count + buffer.readableBytes > maxBodySize {
+                        tooLarge = true
+                    } else if let bytes = buffer.readBytes(length: buffer.readableBytes) {
+                        body += bytes
+                    }
+                case .end:
+                    guard let h = head else { continue }
+                    let response: APIResponse =
+                        tooLarge
+                        ? .error("request body is larger than \(maxBodySize) bytes", status: 413)
+                        : await router.handle(method: h.method.rawValue, uri: h.uri, body: body)
+                    var headers = HTTPHeaders()
+                    if !response.contentType.isEmpty { headers.add(name: "Content-Type", value: response.contentType) }
+                    headers.add(name: "Content-Length", value: String(response.body.count))
+                    headers.add(name: "Api-Version", value: BerthVersion.apiVersion)
+                    headers.add(name: "Server", value: "berth/\(BerthVersion.version)")
+                    headers.add(name: "Ostype", value: "linux")
+                    for (k, v) in response.headers { headers.add(name: k, value: v) }
+                    let keepAlive = h.isKeepAlive && !tooLarge
+                    if !keepAlive { headers.add(name: "Connection", value: "close") }
+                    try await outbound.write(
+                        .head(HTTPResponseHead(version: h.version, status: HTTPResponseStatus(statusCode: response.status), headers: headers)))
+                    if !response.body.isEmpty {
+                        try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: response.body))))
+                    }
+                    try await outbound.write(.end(nil))
+                    if !keepAlive { return }
+                    head = nil
+                }
+            }
+        }
+    }
+}
+
+/// The running server's task and listening channel, set once by `start` and taken by `stop`.
+final class ServerState: @unchecked Sendable {
+    private let lock = NSLock()
+    private var task: Task<Void, Never>?
+    private var channel: (any Channel)?
+
+    func set(task: Task<Void, Never>, channel: any Channel) {
+        lock.withLock {
+            self.task = task
+            self.channel = channel
+        }
+    }
+
+    func take() -> (Task<Void, Never>?, (any Channel)?) {
+        lock.withLock {
+            defer {
+                task = nil
+                channel = nil
+            }
+            return (task, channel)
+        }
+    }
+}

@@ -1,1 +1,0 @@
-// BerthAPIServer — see DESIGN.md

@@ -1,0 +1,59 @@
+import BerthCore
+import BerthEngine
+import BerthStore
+import BerthSystem
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One running berthd: owns the lock, the store, the engine and the API server.
+final class Daemon: Sendable {
+    let options: DaemonOptions
+
+    init(options: DaemonOptions) { self.options = options }
+
+    var socketPath: String { options.run + "/berth.sock" }
+
+    func run() async throws -> Int32 {
+        guard geteuid() == 0 else {
+            throw BerthError(.forbidden, "berthd must run as root: it creates bridges, namespaces and nftables rules")
+        }
+        try FileSystem.makeDirectories(options.root, mode: 0o711)
+        try FileSystem.makeDirectories(options.run, mode: 0o711)
+        let lock: FileLock
+        do {
+            lock = try FileLock.acquire(options.run + "/berthd.lock", wait: false)
+        } catch {
+            throw BerthError.conflict(
+                "another berthd is already running with --run \(options.run); stop it first or choose another BERTH_RUN")
+        }
+        defer { lock.unlock() }
+
+        let store = try Store(path: options.root + "/berth.db")
+        let setup = try DaemonSetup.make(options: options, store: store)
+        let engine = setup.engine
+        for w in setup.warnings { Log.warning(w) }
+
+        if options.cleanup {
+            try await engine.teardownAll()
+            try? FileSystem.remove(socketPath)
+            Log.info("removed every network, bridge, veth and rule berth made")
+            return 0
+        }
+
+        let report = try await engine.start()
+        for r in report.undone { Log.info("reconcile: undid half-made \(r)") }
+        for r in report.finished { Log.info("reconcile: finished \(r)") }
+        for r in report.recreated { Log.info("reconcile: recreated \(r)") }
+        for r in report.failures { Log.warning("reconcile: \(r)") }
+
+        let server = try await DaemonSetup.startServer(setup: setup, socketPath: socketPath)
+        Log.info("serving the Docker Engine API on \(socketPath)")
+        let sig = try await Signals.wait(for: [SIGTERM, SIGINT])
+        Log.info("received signal \(sig); stopping (networks stay; containers keep running)")
+        try await server.stop()
+        try? FileSystem.remove(socketPath)
+        return 0
+    }
+}

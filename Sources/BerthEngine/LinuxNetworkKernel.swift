@@ -44,7 +44,14 @@ public final class LinuxNetworkKernel: NetworkKernel {
             }
             if existing.mtu != spec.mtu { try connection.setMTU(.name(name), to: spec.mtu) }
         } else {
-            try connection.createBridge(name: name, mtu: spec.mtu)
+            // An explicit MAC (02:42 + random, like docker0): without one the bridge takes its first port's
+            // address and drops to 00:00:00:00:00:00 when the last port leaves.
+            var rng = SystemRandomNumberGenerator()
+            let mac = MACAddress(bytes: [0x02, 0x42] + (0..<4).map { _ in UInt8.random(in: 0...255, using: &rng) })
+            try connection.createBridge(name: name, mtu: spec.mtu, mac: mac)
+            try settleCarrier(bridge: name, mtu: spec.mtu)
+            // Setting the MTU explicitly also stops the kernel from lowering it to its smallest port's.
+            try connection.setMTU(.name(name), to: spec.mtu)
         }
         do {
             try connection.addAddress(spec.gateway, to: .name(name))
@@ -52,6 +59,19 @@ public final class LinuxNetworkKernel: NetworkKernel {
             // Adopted bridge that already has the gateway address.
         }
         try connection.setUp(.name(name))
+    }
+
+    /// Prefix of the short-lived veth `settleCarrier` uses; the reconciler removes any it finds.
+    public static let carrierProbePrefix = "bcarrier"
+
+    /// A new Linux bridge reports carrier until its first port comes and goes; berth's bridges, like
+    /// Docker's docker0 in the seeds, show NO-CARRIER while nothing is attached (scenario B1). Enslaving a
+    /// throwaway veth and deleting it makes the kernel recompute the bridge's carrier: off.
+    func settleCarrier(bridge: String, mtu: Int) throws {
+        let probe = LinuxNetworkKernel.carrierProbePrefix + String(Identifier.random().prefix(6))
+        try connection.createVeth(name: probe, peerName: probe + "p", mtu: mtu)
+        defer { try? connection.deleteLink(named: probe) }
+        try connection.setMaster(.name(probe), master: .name(bridge))
     }
 
     public func linkExists(_ name: String) throws -> Bool { try connection.link(named: name) != nil }

@@ -75,15 +75,12 @@ extension NetworkEngine {
             FaultInjection.point("network-create:after-bridge")
             try kernel.enableRouteLocalnet(bridge: bridge)
             try kernel.enableIPForwarding()
-            record.state = .ready
-            try store.write { [record] tx in try tx.save(record) }
-            rollback.add("ready mark of \(record.name)") { [store, record] in
-                var r = record
-                r.state = .creating
-                try store.write { [r] tx in try tx.save(r) }
-            }
+            // Rules include networks still being created, so they are in place before the network is
+            // declared ready; a crash before the ready mark leaves a `creating` record the reconciler undoes.
             try syncFirewall()
             FaultInjection.point("network-create:after-firewall")
+            record.state = .ready
+            try store.write { [record] tx in try tx.save(record) }
             rollback.commit()
         } catch {
             let failures = rollback.unwind()

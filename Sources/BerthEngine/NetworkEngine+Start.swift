@@ -60,6 +60,10 @@ extension NetworkEngine {
                 _ = try ports.reserve(proto: m.proto, hostIP: IPv4Address(m.hostIP), port: UInt16(m.hostPort), owner: m.endpointId)
             } catch { report.failures.append("port \(m.hostPort)/\(m.proto): \(error)") }
         }
+        // Leftovers of an interrupted bridge creation (see LinuxNetworkKernel.settleCarrier).
+        for probe in (try? kernel.linkNames(prefix: LinuxNetworkKernel.carrierProbePrefix)) ?? [] {
+            do { try kernel.deleteLink(probe) } catch { report.failures.append("link \(probe): \(error)") }
+        }
         try ensurePredefinedNetworks()
         if try networks().contains(where: { $0.driver == "bridge" }) { try kernel.enableIPForwarding() }
         try syncFirewall()

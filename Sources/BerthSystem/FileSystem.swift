@@ -80,3 +80,12 @@ public enum FileSystem {
         }
     }
 }
+
+extension FileSystem {
+    /// `readlink(2)`.
+    public static func readLink(_ path: String) throws -> String {
+        var buf = [CChar](repeating: 0, count: 4096)
+        let n = try Syscall.retrying("readlink \(path)") { readlink(path, &buf, buf.count - 1) }
+        return String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}

@@ -1,1 +1,0 @@
-// BerthClient — see DESIGN.md

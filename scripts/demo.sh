@@ -14,8 +14,10 @@ show() { printf '$ %s\n' "$*"; "$@"; }
 
 cleanup() {
   step "cleanup: berthd --cleanup removes every bridge, veth and rule berth made"
-  pkill -f "$BIN/berthd" 2>/dev/null || true
-  sleep 0.5
+  if [ -f "$BERTH_RUN/berthd.pid" ]; then
+    pid=$(cat "$BERTH_RUN/berthd.pid"); kill "$pid" 2>/dev/null || true
+    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  fi
   "$BIN/berthd" --cleanup || true
   rm -rf "$BERTH_ROOT" "$BERTH_RUN" /tmp/berth-demo
 }

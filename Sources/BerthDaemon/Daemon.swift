@@ -29,6 +29,11 @@ final class Daemon: Sendable {
                 "another berthd is already running with --run \(options.run); stop it first or choose another BERTH_RUN")
         }
         defer { lock.unlock() }
+        // For scripts and humans (`kill $(cat $BERTH_RUN/berthd.pid)`); the lock, not this file, decides
+        // whether a berthd runs, so a stale pid file after a crash is harmless.
+        let pidFile = options.run + "/berthd.pid"
+        try FileSystem.writeFile(pidFile, Array("\(getpid())\n".utf8))
+        defer { try? FileSystem.remove(pidFile) }
 
         let store = try Store(path: options.root + "/berth.db")
         let setup = try DaemonSetup.make(options: options, store: store)

@@ -43,6 +43,13 @@ public final class LinuxNetworkKernel: NetworkKernel {
                     "\(name) exists on the host but is a \(existing.kind?.rawValue ?? "device"), not a bridge; remove it or choose another bridge name")
             }
             if existing.mtu != spec.mtu { try connection.setMTU(.name(name), to: spec.mtu) }
+            // An adopted bridge (left by a crash or an earlier berth) keeps only the gateway address, so
+            // a stale subnet cannot linger on it and collide with the one the network has now.
+            for a in try connection.addresses(on: .name(name), family: .ipv4) {
+                if case .v4(let iface) = a.address, iface != spec.gateway {
+                    try connection.deleteAddress(iface, from: .name(name))
+                }
+            }
         } else {
             // An explicit MAC (02:42 + random, like docker0): without one the bridge takes its first port's
             // address and drops to 00:00:00:00:00:00 when the last port leaves.

@@ -46,10 +46,11 @@ extension NetworkEngine {
         nets.compactMap { n in n.subnet.flatMap { IPv4Network($0) }.map { ExistingSubnet(name: n.name, subnet: $0) } }
     }
 
-    /// Routes on the host that are not berth's own bridges (those are covered by the networks themselves).
+    /// Routes on the host other than berth's networks' own (those are covered by the networks themselves).
     func foreignHostRoutes(_ nets: [NetworkRecord]) throws -> [HostRoute] {
-        let bridges = Set(nets.compactMap(\.bridge))
-        return try kernel.hostRoutes().filter { r in r.interface.map { !bridges.contains($0) } ?? true }
+        // A network's own connected route (its subnet on its bridge) is not a foreign route.
+        let own = Set(nets.compactMap { n in n.bridge.flatMap { b in n.subnet.map { "\(b) \($0)" } } })
+        return try kernel.hostRoutes().filter { r in !own.contains("\(r.interface ?? "") \(r.destination)") }
     }
 
     func chooseAddressing(spec: NetworkCreateSpec, existing: [NetworkRecord]) throws -> NetworkAddressing {

@@ -32,9 +32,7 @@ struct NetworkInspect: ParsableCommand {
             let template = try GoTemplate(format)
             for n in found { print(try template.render(n)) }
         } else {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .withoutEscapingSlashes]
-            print(String(decoding: try encoder.encode(found), as: UTF8.self))
+            print(try JSONValue.pretty(found))
         }
         if failed { throw CLIFailure(code: 1) }
     }

@@ -187,6 +187,31 @@ enum JSONValue: Codable {
         }
     }
 
+    /// Docker-style indented JSON (4 spaces, `{}`/`[]` when empty); keys sorted, so output is stable.
+    func pretty(_ level: Int = 0) -> String {
+        let pad = String(repeating: "    ", count: level + 1)
+        let close = String(repeating: "    ", count: level)
+        switch self {
+        case .array(let a):
+            if a.isEmpty { return "[]" }
+            return "[\n" + a.map { pad + $0.pretty(level + 1) }.joined(separator: ",\n") + "\n" + close + "]"
+        case .object(let o):
+            if o.isEmpty { return "{}" }
+            return "{\n"
+                + o.keys.sorted().map { k in pad + JSONValue.string(k).pretty() + ": " + (o[k] ?? .null).pretty(level + 1) }
+                .joined(separator: ",\n") + "\n" + close + "}"
+        default:
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.withoutEscapingSlashes]
+            return (try? encoder.encode(self)).map { String(decoding: $0, as: UTF8.self) } ?? "null"
+        }
+    }
+
+    /// Pretty JSON of any encodable value.
+    static func pretty(_ value: some Encodable) throws -> String {
+        try JSONDecoder().decode(JSONValue.self, from: JSONEncoder().encode(value)).pretty()
+    }
+
     /// As plain Swift values: [String: Any], [Any], String, Double, Bool, Null.
     var any: Any {
         switch self {

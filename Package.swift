@@ -109,8 +109,10 @@ let package = Package(
         .testTarget(
             name: "BerthEngineTests", dependencies: ["BerthEngine", "BerthFirewall", "BerthIPAM", "BerthStore", "BerthTestSupport"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "BerthAPIServerTests", dependencies: ["BerthAPIServer", "BerthClient", "BerthTestSupport"],
+            name: "BerthAPIServerTests", dependencies: ["BerthAPIServer", "BerthAPI", "BerthClient", "BerthTestSupport"],
             swiftSettings: swiftSettings),
+        .testTarget(
+            name: "BerthCommandsTests", dependencies: ["BerthCommands", "BerthAPI"], swiftSettings: swiftSettings),
         .testTarget(
             name: "BerthEndToEndTests", dependencies: ["BerthTestSupport", "BerthClient", "BerthAPI"],
             swiftSettings: swiftSettings),

@@ -1,0 +1,64 @@
+import BerthAPI
+import BerthCore
+import Testing
+
+@testable import BerthCommands
+
+@Suite struct GoTemplateTests {
+    let net = NetworkResource(
+        name: "mynet", id: String(repeating: "a", count: 64), created: "2026-11-23T00:00:00Z", driver: "bridge",
+        ipam: IPAM(config: [IPAMConfig(subnet: "172.18.0.0/16", gateway: "172.18.0.1")]), internal: true,
+        attachable: false, containers: [:], options: ["com.docker.network.driver.mtu": "1400"], labels: ["team": "a"])
+
+    @Test func fieldsRangeJsonJoin() throws {
+        #expect(try GoTemplate("{{.Name}} {{.Driver}}").render(net) == "mynet bridge")
+        #expect(try GoTemplate("{{range .IPAM.Config}}{{.Subnet}} via {{.Gateway}}{{end}}").render(net) == "172.18.0.0/16 via 172.18.0.1")
+        #expect(try GoTemplate("{{.Internal}}").render(net) == "true")
+        #expect(try GoTemplate("{{json .Labels}}").render(net) == #"{"team":"a"}"#)
+        #expect(try GoTemplate("{{.Labels}}").render(net) == "map[team:a]")
+        #expect(try GoTemplate("{{range .Options}}{{.}}{{end}}").render(net) == "1400")
+    }
+
+    @Test func malformedTemplatesAreClearErrors() {
+        #expect(throws: BerthError.self) { try GoTemplate("{{.Name") }
+        #expect(throws: BerthError.self) { try GoTemplate("{{range .X}}") }
+        #expect(throws: BerthError.self) { try GoTemplate("{{end}}") }
+        #expect(throws: BerthError.self) { try GoTemplate("{{printf \"%s\" .Name}}") }
+        #expect(throws: BerthError.self) { try GoTemplate("{{.Nope}}").render(net) }
+    }
+
+    @Test func tableLikeDocker() {
+        let out = TableWriter.render([["NETWORK ID", "NAME", "DRIVER", "SCOPE"], ["0123456789ab", "bridge", "bridge", "local"]])
+        #expect(out == "NETWORK ID     NAME      DRIVER    SCOPE\n0123456789ab   bridge    bridge    local\n")
+    }
+}
+
+@Suite struct ParsingTests {
+    @Test func networkCreateFlags() throws {
+        let parsed = try BerthCLI.parseAsRoot([
+            "network", "create", "--subnet", "10.20.0.0/16", "--gateway", "10.20.0.254", "--ip-range", "10.20.1.0/24",
+            "--internal", "-o", "com.docker.network.driver.mtu=1400", "--label", "team=a", "lab",
+        ])
+        let create = try #require(parsed as? NetworkCreate)
+        #expect(create.name == "lab")
+        #expect(create.subnet == "10.20.0.0/16")
+        #expect(create.gateway == "10.20.0.254")
+        #expect(create.ipRange == "10.20.1.0/24")
+        #expect(create.internal)
+        #expect(create.options == ["com.docker.network.driver.mtu=1400"])
+    }
+
+    @Test func invalidCombinationsAreRejectedBeforeAnyRequest() {
+        #expect(throws: (any Error).self) { try BerthCLI.parseAsRoot(["network", "create", "--driver", "overlay", "x"]) }
+        #expect(throws: (any Error).self) { try BerthCLI.parseAsRoot(["network", "create", "--gateway", "10.0.0.1", "x"]) }
+        #expect(throws: (any Error).self) { try BerthCLI.parseAsRoot(["network", "rm"]) }
+    }
+
+    @Test func helpDescribesCommands() {
+        let help = BerthCLI.helpMessage(for: NetworkCreate.self)
+        #expect(help.contains("--subnet"))
+        #expect(help.contains("--ip-range"))
+        #expect(help.contains("com.docker.network.driver.mtu"))
+        #expect(BerthCLI.helpMessage().contains("BERTH_NO_AUTOSTART"))
+    }
+}

@@ -109,7 +109,7 @@ let package = Package(
         .testTarget(
             name: "BerthEngineTests", dependencies: ["BerthEngine", "BerthFirewall", "BerthIPAM", "BerthStore", "BerthTestSupport"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "BerthAPIServerTests", dependencies: ["BerthAPIServer", "BerthAPI", "BerthClient", "BerthTestSupport"],
+            name: "BerthAPIServerTests", dependencies: ["BerthAPIServer", "BerthAPI", "BerthClient", "BerthSystem", "BerthTestSupport"],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "BerthCommandsTests", dependencies: ["BerthCommands", "BerthAPI"], swiftSettings: swiftSettings),

@@ -2,6 +2,7 @@ import BerthAPI
 import BerthAPIServer
 import BerthClient
 import BerthCore
+import BerthSystem
 import BerthTestSupport
 import Testing
 
@@ -48,13 +49,16 @@ struct FakeSystem: SystemService {
 }
 
 @Suite("API server over a unix socket", .serialized) struct APIServerTests {
-    func withServer(_ body: (BerthClient) async throws -> Void) async throws {
+    /// Runs `body` against a live server. The client blocks, so `body` runs on a dedicated thread: blocking
+    /// the (two-thread) concurrency pool would starve the server's own tasks.
+    func withServer(_ body: @escaping @Sendable (BerthClient) throws -> Void) async throws {
         let dir = try TestSupport.makeTempDirectory(prefix: "berth-api-test")
         defer { TestSupport.removeTree(dir) }
         let server = APIServer(socketPath: dir + "/berth.sock", routes: Routes.all(networks: FakeNetworks(), system: FakeSystem()))
         try await server.start()
         do {
-            try await body(BerthClient(socketPath: dir + "/berth.sock"))
+            let client = BerthClient(socketPath: dir + "/berth.sock")
+            try await DedicatedThread.run { try body(client) }
         } catch {
             try await server.stop()
             throw error

@@ -165,3 +165,35 @@ import Testing
         #expect(d.pid > 0)
     }
 }
+
+@Suite("daemon.json end to end (privileged)", .serialized) struct DaemonConfigTests {
+    @Test func bipAndPoolsFromConfig() throws {
+        let d = try Daemon()
+        defer { d.close() }
+        try FileSystem.writeFile(
+            d.host.directory + "/daemon.json",
+            Array(#"{"bip": "10.123.0.1/24", "default-address-pools": [{"base": "10.124.0.0/16", "size": 24}], "mtu": 1450, "log-level": "debug"}"#.utf8))
+        try d.start()
+        #expect(try d.host.sh("ip -o -4 addr show \(d.bridge)").stdout.contains("10.123.0.1/24"))
+        #expect(try d.host.sh("ip -o link show \(d.bridge)").stdout.contains("mtu 1450"))
+        let created = try d.cli(["network", "create", "pooled"])
+        #expect(created.status == 0, "\(created.stderr)")
+        let subnet = try d.cli(["network", "inspect", "-f", "{{range .IPAM.Config}}{{.Subnet}}{{end}}", "pooled"])
+        #expect(subnet.stdout.trimmed == "10.124.0.0/24")
+        // The unknown key is reported, not fatal.
+        let info = try d.cli(["info"])
+        #expect(info.stdout.contains("log-level"))
+    }
+
+    @Test func malformedConfigStopsTheDaemonWithAClearMessage() throws {
+        let d = try Daemon()
+        defer { d.close() }
+        try FileSystem.writeFile(d.host.directory + "/daemon.json", Array(#"{"bip": "172.17.0.1/16",}"#.utf8))
+        #expect(throws: BerthError.self) { try d.start() }
+        let log = (try? FileSystem.readText(d.host.directory + "/berthd.log")) ?? ""
+        #expect(log.contains("daemon.json"))
+        #expect(log.contains("line 1"))
+        // Nothing was made.
+        #expect(!(try d.host.sh("ip -o link show type bridge").stdout.contains(d.bridge)))
+    }
+}

@@ -39,32 +39,9 @@ public enum Subprocess {
         defer { posix_spawn_file_actions_destroy(&actions) }
         for (target, fd) in childEnds.enumerated() { posix_spawn_file_actions_adddup2(&actions, fd, Int32(target)) }
 
-        var attr = posix_spawnattr_t()
-        posix_spawnattr_init(&attr)
-        defer { posix_spawnattr_destroy(&attr) }
-        // The child starts with default signal dispositions and an empty mask, whatever berthd blocks.
-        var all = sigset_t()
-        sigfillset(&all)
-        var none = sigset_t()
-        sigemptyset(&none)
-        posix_spawnattr_setsigdefault(&attr, &all)
-        posix_spawnattr_setsigmask(&attr, &none)
-        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
-
-        let cArgs = argv.map { strdup($0) } + [nil]
-        defer { for p in cArgs { free(p) } }
-        let cEnv: [UnsafeMutablePointer<CChar>?]? = environment.map { $0.map { strdup($0) } + [nil] }
-        defer { cEnv?.forEach { free($0) } }
-
-        var pid = pid_t()
-        let rc: Int32 =
-            if let cEnv {
-                posix_spawnp(&pid, argv[0], &actions, &attr, cArgs, cEnv)
-            } else {
-                posix_spawnp(&pid, argv[0], &actions, &attr, cArgs, environ)
-            }
+        let spawned = Result { try spawn(argv, actions: &actions, environment: environment, newSession: false) }
         for fd in childEnds { Syscall.close(fd) }
-        if rc != 0 { throw SystemCallError(call: "run \(argv[0])", errno: Errno(rawValue: rc)) }
+        let pid = try spawned.get()
 
         // Feed stdin and drain stdout/stderr together, so a chatty child never blocks on a full pipe.
         var pending = input ?? []
@@ -119,5 +96,37 @@ public enum Subprocess {
         let code: Int32 = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
         return SubprocessResult(
             status: code, stdout: String(decoding: out, as: UTF8.self), stderr: String(decoding: err, as: UTF8.self))
+    }
+
+    /// posix_spawnp with berth's attributes: default signal dispositions and an empty signal mask in the
+    /// child whatever the parent blocks, optionally a new session; PATH lookup for names without `/`.
+    static func spawn(
+        _ argv: [String], actions: inout posix_spawn_file_actions_t, environment: [String]?, newSession: Bool
+    ) throws -> pid_t {
+        var attr = posix_spawnattr_t()
+        posix_spawnattr_init(&attr)
+        defer { posix_spawnattr_destroy(&attr) }
+        var all = sigset_t()
+        sigfillset(&all)
+        var none = sigset_t()
+        sigemptyset(&none)
+        posix_spawnattr_setsigdefault(&attr, &all)
+        posix_spawnattr_setsigmask(&attr, &none)
+        // POSIX_SPAWN_SETSID (glibc ≥ 2.26, 0x80): the child calls setsid().
+        let setsid: Int32 = newSession ? 0x80 : 0
+        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | setsid))
+        let cArgs = argv.map { strdup($0) } + [nil]
+        defer { for p in cArgs { free(p) } }
+        let cEnv: [UnsafeMutablePointer<CChar>?]? = environment.map { $0.map { strdup($0) } + [nil] }
+        defer { cEnv?.forEach { free($0) } }
+        var pid = pid_t()
+        let rc: Int32 =
+            if let cEnv {
+                posix_spawnp(&pid, argv[0], &actions, &attr, cArgs, cEnv)
+            } else {
+                posix_spawnp(&pid, argv[0], &actions, &attr, cArgs, environ)
+            }
+        if rc != 0 { throw SystemCallError(call: "run \(argv[0])", errno: Errno(rawValue: rc)) }
+        return pid
     }
 }

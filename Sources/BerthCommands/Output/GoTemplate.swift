@@ -76,7 +76,7 @@ public struct GoTemplate: Sendable {
     /// Renders over any Encodable value (through its JSON form, so field names are Docker's).
     public func render(_ value: some Encodable) throws -> String {
         let data = try JSONEncoder().encode(value)
-        return try render(json: JSONDecoder().decode(JSONValue.self, from: data).any)
+        return try render(json: JSONDecoder().decode(JSONValue.self, from: data).plain)
     }
 
     /// Renders over a JSON tree (`[String: Any]`, arrays, strings, numbers, booleans).
@@ -122,6 +122,7 @@ public struct GoTemplate: Sendable {
         switch v {
         case let s as String: return s
         case let b as Bool: return b ? "true" : "false"
+        case let i as Int: return String(i)
         case let n as Double: return n == n.rounded() && abs(n) < 1e15 ? String(Int64(n)) : String(n)
         case let a as [Any]: return "[" + a.map(plain).joined(separator: " ") + "]"
         case let d as [String: Any]:
@@ -134,7 +135,7 @@ public struct GoTemplate: Sendable {
     static func jsonText(_ v: Any) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        guard let data = try? encoder.encode(JSONValue(any: v)) else { return "null" }
+        guard let data = try? encoder.encode(JSONValue(plain: v)) else { return "null" }
         return String(decoding: data, as: UTF8.self)
     }
 }
@@ -153,40 +154,7 @@ public enum TableWriter {
     }
 }
 
-/// A JSON tree that keeps booleans apart from numbers (Foundation's NSNumber does not on Linux).
-enum JSONValue: Codable {
-    struct Null {}
-    case null, bool(Bool), number(Double), string(String), array([JSONValue]), object([String: JSONValue])
-
-    init(from decoder: any Decoder) throws {
-        let c = try decoder.singleValueContainer()
-        if c.decodeNil() {
-            self = .null
-        } else if let b = try? c.decode(Bool.self) {
-            self = .bool(b)
-        } else if let n = try? c.decode(Double.self) {
-            self = .number(n)
-        } else if let s = try? c.decode(String.self) {
-            self = .string(s)
-        } else if let a = try? c.decode([JSONValue].self) {
-            self = .array(a)
-        } else {
-            self = .object(try c.decode([String: JSONValue].self))
-        }
-    }
-
-    func encode(to encoder: any Encoder) throws {
-        var c = encoder.singleValueContainer()
-        switch self {
-        case .null: try c.encodeNil()
-        case .bool(let b): try c.encode(b)
-        case .number(let n): try c.encode(n)
-        case .string(let s): try c.encode(s)
-        case .array(let a): try c.encode(a)
-        case .object(let o): try c.encode(o)
-        }
-    }
-
+extension JSONValue {
     /// Docker-style indented JSON (4 spaces, `{}`/`[]` when empty); keys sorted, so output is stable.
     func pretty(_ level: Int = 0) -> String {
         let pad = String(repeating: "    ", count: level + 1)
@@ -210,28 +178,5 @@ enum JSONValue: Codable {
     /// Pretty JSON of any encodable value.
     static func pretty(_ value: some Encodable) throws -> String {
         try JSONDecoder().decode(JSONValue.self, from: JSONEncoder().encode(value)).pretty()
-    }
-
-    /// As plain Swift values: [String: Any], [Any], String, Double, Bool, Null.
-    var any: Any {
-        switch self {
-        case .null: Null()
-        case .bool(let b): b
-        case .number(let n): n
-        case .string(let s): s
-        case .array(let a): a.map(\.any)
-        case .object(let o): o.mapValues(\.any)
-        }
-    }
-
-    init(any v: Any) {
-        switch v {
-        case let b as Bool: self = .bool(b)
-        case let n as Double: self = .number(n)
-        case let s as String: self = .string(s)
-        case let a as [Any]: self = .array(a.map(JSONValue.init(any:)))
-        case let o as [String: Any]: self = .object(o.mapValues(JSONValue.init(any:)))
-        default: self = .null
-        }
     }
 }

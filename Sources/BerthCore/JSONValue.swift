@@ -1,5 +1,6 @@
-/// Any JSON value, so the daemon config can be checked key by key with messages that name the key.
-enum JSONValue: Decodable, Hashable {
+/// Any JSON value: the daemon config is checked key by key with it (messages name the key and position),
+/// and the CLI renders templates and Docker-style indented JSON from it. Booleans stay apart from numbers.
+public enum JSONValue: Codable, Hashable, Sendable {
     case null
     case bool(Bool)
     case integer(Int)
@@ -9,7 +10,7 @@ enum JSONValue: Decodable, Hashable {
     case object([String: JSONValue])
 
     /// Decodes from any `Decoder` (used by `DaemonNetworkConfig`'s `Decodable` conformance).
-    init(from decoder: any Decoder) throws {
+    public init(from decoder: any Decoder) throws {
         let c = try decoder.singleValueContainer()
         if c.decodeNil() {
             self = .null
@@ -30,18 +31,18 @@ enum JSONValue: Decodable, Hashable {
 }
 
 /// A syntax error in a JSON text, with the line and column (1-based, in bytes) where it was found.
-struct JSONSyntaxError: Error, Equatable, CustomStringConvertible {
-    var line: Int
-    var column: Int
-    var problem: String
+public struct JSONSyntaxError: Error, Equatable, CustomStringConvertible {
+    public var line: Int
+    public var column: Int
+    public var problem: String
 
-    var description: String { "line \(line), column \(column): \(problem)" }
+    public var description: String { "line \(line), column \(column): \(problem)" }
 }
 
 /// A strict RFC 8259 reader. berth reads daemon.json with this rather than Foundation's JSONDecoder
 /// because the decoder reports every syntax error as "The given data was not valid JSON." without
 /// saying where, and quietly accepts trailing commas that Docker's own parser rejects.
-struct JSONReader {
+public struct JSONReader {
     private let bytes: [UInt8]
     private var index = 0
     private var depth = 0
@@ -49,7 +50,7 @@ struct JSONReader {
     private static let maxDepth = 64
 
     /// Parses exactly one JSON value (surrounded by optional whitespace).
-    static func parse(_ bytes: some Collection<UInt8>) throws(JSONSyntaxError) -> JSONValue {
+    public static func parse(_ bytes: some Collection<UInt8>) throws(JSONSyntaxError) -> JSONValue {
         var reader = JSONReader(bytes: Array(bytes))
         let value = try reader.value()
         reader.skipWhitespace()
@@ -254,5 +255,49 @@ struct JSONReader {
         if integral, let i = Int(text) { return .integer(i) }
         guard let d = Double(text) else { throw error("invalid number") }
         return .number(d)
+    }
+}
+
+extension JSONValue {
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        switch self {
+        case .null: try c.encodeNil()
+        case .bool(let b): try c.encode(b)
+        case .integer(let i): try c.encode(i)
+        case .number(let n): try c.encode(n)
+        case .string(let s): try c.encode(s)
+        case .array(let a): try c.encode(a)
+        case .object(let o): try c.encode(o)
+        }
+    }
+
+    /// The JSON null, as a plain value (see `plain`).
+    public struct Null: Sendable {}
+
+    /// As plain Swift values: [String: Any], [Any], String, Int, Double, Bool, `Null`.
+    public var plain: Any {
+        switch self {
+        case .null: Null()
+        case .bool(let b): b
+        case .integer(let i): i
+        case .number(let n): n
+        case .string(let s): s
+        case .array(let a): a.map(\.plain)
+        case .object(let o): o.mapValues(\.plain)
+        }
+    }
+
+    /// The inverse of `plain`.
+    public init(plain v: Any) {
+        switch v {
+        case let b as Bool: self = .bool(b)
+        case let i as Int: self = .integer(i)
+        case let n as Double: self = .number(n)
+        case let s as String: self = .string(s)
+        case let a as [Any]: self = .array(a.map(JSONValue.init(plain:)))
+        case let o as [String: Any]: self = .object(o.mapValues(JSONValue.init(plain:)))
+        default: self = .null
+        }
     }
 }

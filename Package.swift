@@ -24,6 +24,7 @@ let package = Package(
         .target(name: "BerthNetlinkWire", dependencies: ["BerthCore"], swiftSettings: swiftSettings),
         .target(name: "BerthIPAM", dependencies: ["BerthCore", "BerthAddressing"], swiftSettings: swiftSettings),
         .target(name: "BerthAPI", dependencies: ["BerthCore"], swiftSettings: swiftSettings),
+        .target(name: "BerthDNSWire", dependencies: ["BerthCore", "BerthAddressing"], swiftSettings: swiftSettings),
 
         // MARK: kernel and I/O
         .target(name: "CBerthSystem"),
@@ -90,6 +91,7 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(name: "BerthAddressingTests", dependencies: ["BerthAddressing"], swiftSettings: swiftSettings),
         .testTarget(name: "BerthNetlinkWireTests", dependencies: ["BerthNetlinkWire"], swiftSettings: swiftSettings),
+        .testTarget(name: "BerthDNSWireTests", dependencies: ["BerthDNSWire"], swiftSettings: swiftSettings),
         .testTarget(name: "BerthIPAMTests", dependencies: ["BerthIPAM"], swiftSettings: swiftSettings),
         .testTarget(
             name: "BerthSystemTests", dependencies: ["BerthSystem", "BerthTestSupport"], swiftSettings: swiftSettings),

@@ -43,6 +43,14 @@ let package = Package(
             name: "BerthRuntime", dependencies: ["BerthCore", "BerthAddressing", "BerthSystem"],
             swiftSettings: swiftSettings),
         .target(
+            name: "BerthDNS",
+            dependencies: [
+                "BerthCore", "BerthAddressing", "BerthDNSWire", "BerthSystem", "BerthFirewall",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings),
+        .target(
             name: "BerthStore",
             dependencies: ["BerthCore", "BerthAddressing", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings),
@@ -91,6 +99,9 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(name: "BerthAddressingTests", dependencies: ["BerthAddressing"], swiftSettings: swiftSettings),
         .testTarget(name: "BerthNetlinkWireTests", dependencies: ["BerthNetlinkWire"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "BerthDNSTests",
+            dependencies: ["BerthDNS", "BerthDNSWire", "BerthSystem", "BerthTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "BerthDNSWireTests", dependencies: ["BerthDNSWire"], swiftSettings: swiftSettings),
         .testTarget(name: "BerthIPAMTests", dependencies: ["BerthIPAM"], swiftSettings: swiftSettings),
         .testTarget(

@@ -52,32 +52,8 @@ public final class PortReservations: @unchecked Sendable {
     public var count: Int { lock.withLock { held.count } }
 
     static func bind(proto: String, ip: IPv4Address?, port: UInt16) throws -> (Int32, UInt16) {
-        let type = proto == "udp" ? Int32(SOCK_DGRAM.rawValue) : Int32(SOCK_STREAM.rawValue)
-        let fd = try Syscall.retrying("socket for \(proto) port \(port)") { socket(AF_INET, type | Int32(SOCK_CLOEXEC.rawValue), 0) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = port.bigEndian
-        addr.sin_addr.s_addr = (ip?.value ?? 0).bigEndian
-        do {
-            _ = try withUnsafePointer(to: &addr) { p in
-                try p.withMemoryRebound(to: sockaddr.self, capacity: 1) { sa in
-                    try Syscall.retrying("bind \(ip?.description ?? "0.0.0.0"):\(port)/\(proto)") {
-                        Glibc.bind(fd, sa, socklen_t(MemoryLayout<sockaddr_in>.size))
-                    }
-                }
-            }
-            var out = sockaddr_in()
-            var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-            _ = try withUnsafeMutablePointer(to: &out) { p in
-                try p.withMemoryRebound(to: sockaddr.self, capacity: 1) { sa in
-                    try Syscall.retrying("getsockname") { getsockname(fd, sa, &len) }
-                }
-            }
-            return (fd, UInt16(bigEndian: out.sin_port))
-        } catch {
-            Syscall.close(fd)
-            throw error
-        }
+        let s = try Sockets.bindIPv4(proto == "udp" ? .udp : .tcp, address: ip?.value ?? 0, port: port)
+        return (s.fd, s.port)
     }
 }
 

@@ -1,0 +1,96 @@
+import BerthAddressing
+import BerthDNS
+import BerthDNSWire
+import BerthSystem
+import BerthTestSupport
+import Foundation
+import Testing
+
+/// Tier 2: the embedded resolver in a real network namespace, asked by busybox's nslookup through the
+/// 127.0.0.11:53 redirect (scenario U3's mechanism), with a stub upstream on loopback for forwarding.
+@Suite("embedded DNS in a namespace (privileged)", .serialized) struct EmbeddedDNSTests {
+    static let stub = """
+        import socket, sys
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.bind(("127.0.0.1", int(sys.argv[1])))
+        s.settimeout(30)
+        print("ready", flush=True)
+        while True:
+            try:
+                d, a = s.recvfrom(512)
+            except socket.timeout:
+                break
+            qd = d[12:]
+            if int.from_bytes(d[4:6], "big") != 1:
+                continue
+            flags = b"\\x81\\x80"
+            answer = b"\\xc0\\x0c\\x00\\x01\\x00\\x01\\x00\\x00\\x00\\x3c\\x00\\x04\\xc0\\x00\\x02\\x4d"
+            qtype = qd[-4:-2]
+            if qtype == b"\\x00\\x01":
+                s.sendto(d[:2] + flags + b"\\x00\\x01\\x00\\x01\\x00\\x00\\x00\\x00" + qd + answer, a)
+            else:
+                s.sendto(d[:2] + flags + b"\\x00\\x01\\x00\\x00\\x00\\x00\\x00\\x00" + qd, a)
+        """
+
+    func view() -> DNSView {
+        DNSView(
+            askerNetworks: ["mynet"],
+            records: [
+                DNSEndpointRecord(network: "mynet", names: [(try? DNSName("db")) ?? .root], address: IPv4Address(172, 18, 0, 2)),
+                DNSEndpointRecord(network: "other", names: [(try? DNSName("hidden")) ?? .root], address: IPv4Address(172, 19, 0, 2)),
+            ])
+    }
+
+    @Test func answersOwnNamesAndForwardsTheRest() async throws {
+        let sandbox = try ScratchNamespace(name: "sb")
+        defer { sandbox.close() }
+        let port = UInt16.random(in: 20000...29999)
+        let script = sandbox.directory + "/stub.py"
+        try FileSystem.writeFile(script, Array(EmbeddedDNSTests.stub.utf8))
+        let stubPid = try Subprocess.spawnDetached(["python3", script, String(port)], logPath: sandbox.directory + "/stub.log")
+        defer { kill(stubPid, SIGTERM) }
+        // Wait (bounded) until the stub has bound its port.
+        for _ in 0..<100 where !((try? FileSystem.readText(sandbox.directory + "/stub.log")) ?? "").contains("ready") {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+
+        let dns = try EmbeddedDNS(upstreams: [(IPv4Address.loopback, port)])
+        let view = self.view()
+        let listener = try await dns.serve(sandbox: sandbox.namespace) { view }
+
+        let own = try sandbox.sh("timeout 5 busybox nslookup db 127.0.0.11")
+        #expect(own.stdout.contains("172.18.0.2"), "\(own.stdout)\(own.stderr)")
+        // The redirect is there, visible with nft inside the namespace.
+        let rules = try sandbox.sh("nft list table ip berth-dns").stdout
+        #expect(rules.contains("udp dport 53 dnat to 127.0.0.11:\(listener.udpPort)"))
+
+        // A name on a network the asker is not on is not answered by berth (the stub answers instead).
+        let hidden = try sandbox.sh("timeout 5 busybox nslookup hidden 127.0.0.11")
+        #expect(!hidden.stdout.contains("172.19.0.2"))
+
+        // Anything else goes upstream, from the host's namespace to the loopback stub.
+        let forwarded = try sandbox.sh("timeout 5 busybox nslookup example.test 127.0.0.11")
+        #expect(forwarded.stdout.contains("192.0.2.77"), "\(forwarded.stdout)\(forwarded.stderr)")
+
+        await dns.stop(listener)
+        #expect(!(try sandbox.sh("nft list tables").stdout.contains("berth-dns")))
+        try await dns.shutdown()
+    }
+
+    @Test func unreachableUpstreamFailsFast() async throws {
+        let sandbox = try ScratchNamespace(name: "sb")
+        defer { sandbox.close() }
+        // Nothing listens on this loopback port: the resolver answers SERVFAIL after its timeout.
+        let dns = try EmbeddedDNS(upstreams: [(IPv4Address.loopback, 9)], timeout: .milliseconds(300))
+        let view = self.view()
+        let listener = try await dns.serve(sandbox: sandbox.namespace) { view }
+        let r = try sandbox.sh("timeout 10 busybox nslookup nowhere.test 127.0.0.11")
+        #expect(r.status != 0)
+        #expect(r.status != 124, "nslookup hung instead of getting SERVFAIL")
+        // Garbage to the resolver port gets no crash: the resolver still answers afterwards.
+        _ = try sandbox.sh("printf 'garbage' | timeout 2 busybox nc -u -w1 127.0.0.11 53 || true")
+        #expect(try sandbox.sh("timeout 5 busybox nslookup db 127.0.0.11").stdout.contains("172.18.0.2"))
+        await dns.stop(listener)
+        try await dns.shutdown()
+    }
+}

@@ -60,7 +60,7 @@ let package = Package(
             name: "BerthEngine",
             dependencies: [
                 "BerthCore", "BerthAddressing", "BerthIPAM", "BerthAPI", "BerthSystem", "BerthNetlink",
-                "BerthFirewall", "BerthStore",
+                "BerthFirewall", "BerthStore", "BerthDNS", "BerthDNSWire",
             ],
             swiftSettings: swiftSettings),
 
@@ -80,7 +80,7 @@ let package = Package(
             name: "BerthDaemon",
             dependencies: [
                 "BerthCore", "BerthAPI", "BerthEngine", "BerthAPIServer", "BerthSystem", "BerthStore", "BerthIPAM",
-                "BerthFirewall", "BerthNetlink",
+                "BerthFirewall", "BerthNetlink", "BerthDNS", "BerthAddressing",
             ],
             swiftSettings: swiftSettings),
         .target(

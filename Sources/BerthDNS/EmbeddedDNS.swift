@@ -18,13 +18,15 @@ import Glibc
 /// everything else is forwarded, from the host's namespace, to the upstream resolvers, with a timeout
 /// that turns an unreachable upstream into a quick SERVFAIL. (UDP only for now; TCP is issue 4's.)
 public final class EmbeddedDNS: Sendable {
+    /// NIO's process-wide group: it is never shut down, so no query still in flight when berth stops
+    /// a resolver can trip over a closed event loop.
     let group: MultiThreadedEventLoopGroup
     let upstreams: [SocketAddress]
     let timeout: TimeAmount
 
     /// `upstreams`: resolvers to forward to (the host's resolv.conf or `--dns`); tests use a loopback stub.
     public init(upstreams: [(IPv4Address, UInt16)], timeout: TimeAmount = .seconds(2)) throws {
-        group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        group = MultiThreadedEventLoopGroup.singleton
         self.upstreams = try upstreams.map { try SocketAddress(ipAddress: $0.0.description, port: Int($0.1)) }
         self.timeout = timeout
     }
@@ -87,8 +89,6 @@ public final class EmbeddedDNS: Sendable {
         try? NftablesDriver(namespace: listener.sandbox).remove(table: "berth-dns")
     }
 
-    public func shutdown() async throws { try await group.shutdownGracefully() }
-
     /// One query in, at most one reply out: malformed packets get FORMERR when their header can be
     /// read and are dropped otherwise.
     static func answer(
@@ -133,21 +133,13 @@ public final class EmbeddedDNS: Sendable {
                         wrappingChannelSynchronously: ch)
                 }
             }
+            // The timeout closes the channel, which ends the wait below: no task is left waiting.
+            let closer = channel.channel.eventLoop.scheduleTask(in: timeout) { channel.channel.close(promise: nil) }
+            defer { closer.cancel() }
             return try await channel.executeThenClose { inbound, outbound in
                 try await outbound.write(AddressedEnvelope(remoteAddress: upstream, data: ByteBuffer(bytes: query)))
-                return try await withThrowingTaskGroup(of: [UInt8]?.self) { g in
-                    g.addTask {
-                        for try await reply in inbound { return Array(reply.data.readableBytesView) }
-                        return nil
-                    }
-                    g.addTask {
-                        try await Task.sleep(nanoseconds: UInt64(timeout.nanoseconds))
-                        return nil
-                    }
-                    let first = try await g.next() ?? nil
-                    g.cancelAll()
-                    return first
-                }
+                for try await reply in inbound { return Array(reply.data.readableBytesView) }
+                return nil
             }
         } catch {
             return nil

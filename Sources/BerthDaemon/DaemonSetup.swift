@@ -1,6 +1,8 @@
 import BerthAPI
 import BerthAPIServer
+import BerthAddressing
 import BerthCore
+import BerthDNS
 import Foundation
 import BerthEngine
 import BerthFirewall
@@ -22,13 +24,27 @@ struct DaemonSetup: Sendable {
             root: options.root, run: options.run, hostNamespace: .current, defaultBridgeName: options.defaultBridge,
             bip: config.bip, pools: config.defaultAddressPools, mtu: config.mtu, firewallTable: options.firewallTable)
         let firewall = NftablesDriver()
+        let dns = try EmbeddedDNS(upstreams: upstreamResolvers(config: config).map { ($0, 53) })
         let engine = NetworkEngine(
-            config: engineConfig, store: store, kernel: try LinuxNetworkKernel(), firewall: firewall)
+            config: engineConfig, store: store, kernel: try LinuxNetworkKernel(), firewall: firewall, dns: dns)
         return DaemonSetup(options: options, config: config, engine: engine, firewall: firewall)
     }
 }
 
 extension DaemonSetup {
+    /// Where the embedded resolver forwards names it does not own: daemon.json `dns`, else the host's
+    /// /etc/resolv.conf nameservers (loopback ones included: forwarding leaves from the host's namespace).
+    static func upstreamResolvers(config: DaemonNetworkConfig) -> [IPv4Address] {
+        let configured = config.dns.compactMap { a -> IPv4Address? in if case .v4(let v) = a { v } else { nil } }
+        if !configured.isEmpty { return configured }
+        let text = (try? FileSystem.readText("/etc/resolv.conf")) ?? ""
+        return text.split(separator: "\n").compactMap { line in
+            let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
+            guard words.count >= 2, words[0] == "nameserver" else { return nil }
+            return IPv4Address(words[1])
+        }
+    }
+
     /// Starts the API server on `socketPath` with the engine behind it.
     static func startServer(setup: DaemonSetup, socketPath: String) async throws -> APIServer {
         let server = APIServer(

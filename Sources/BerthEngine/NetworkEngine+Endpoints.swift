@@ -9,7 +9,7 @@ extension NetworkEngine {
     /// Joins a sandbox to a network: address from IPAM, veth pair with its peer made directly in the
     /// sandbox, default route, published ports (reserved on the host, then DNAT rules). Everything is
     /// recorded first and undone on failure.
-    public func connect(_ request: EndpointRequest) throws -> EndpointRecord {
+    public func connect(_ request: EndpointRequest) async throws -> EndpointRecord {
         let n = try network(request.network)
         guard n.driver == "bridge", let bridge = n.bridge, n.state == .ready else {
             throw BerthError.invalid("network \(n.name) uses the \(n.driver) driver and has no endpoints to connect to")
@@ -97,6 +97,9 @@ extension NetworkEngine {
             try store.write { [ep] tx in try tx.save(ep) }
             try syncFirewall()
             rollback.commit()
+            // U2/U3: sandboxes on user-defined networks get the resolver at 127.0.0.11 (the default
+            // bridge does not: scenario B6).
+            if !n.predefined { try await ensureDNS(sandbox: request.sandbox) }
             return ep
         } catch {
             let failures = rollback.unwind()
@@ -108,22 +111,23 @@ extension NetworkEngine {
     /// Removes an endpoint: rules first (so no packet is DNAT'ed to a vanishing address), then the
     /// host veth (its peer goes with it), the port reservations, the address and the record.
     /// Already-gone objects count as removed; every failure is reported together.
-    public func disconnect(endpoint id: String) throws {
+    public func disconnect(endpoint id: String) async throws {
         guard var ep = try store.read({ tx in try tx.endpoint(id: id) }) else {
             throw BerthError.notFound("endpoint \(id) not found")
         }
         ep.state = .removing
         try store.write { [ep] tx in try tx.save(ep) }
         try finishRemovingEndpoint(ep)
+        await releaseDNSIfUnused(sandbox: ep.sandbox)
     }
 
     /// Disconnects `owner` from a network (`docker network disconnect NET CONTAINER`).
-    public func disconnect(owner: String, network ref: String) throws {
+    public func disconnect(owner: String, network ref: String) async throws {
         let n = try network(ref)
         guard let ep = try endpoints(network: n.id).first(where: { $0.ownerId == owner || $0.ownerName == owner }) else {
             throw BerthError.notFound("\(owner) is not connected to network \(n.name)")
         }
-        try disconnect(endpoint: ep.id)
+        try await disconnect(endpoint: ep.id)
     }
 
     func finishRemovingEndpoint(_ ep: EndpointRecord) throws {

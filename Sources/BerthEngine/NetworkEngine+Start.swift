@@ -21,7 +21,7 @@ extension NetworkEngine {
     /// - endpoints whose sandbox no longer exists are removed, with their veth, ports and address;
     /// - published ports are reserved again; the firewall is rewritten from the store in one batch.
     @discardableResult
-    public func start() throws -> ReconcileReport {
+    public func start() async throws -> ReconcileReport {
         var report = ReconcileReport()
         for ep in try endpoints() {
             let sandboxGone = !NetworkNamespace(path: ep.sandbox).exists
@@ -67,6 +67,12 @@ extension NetworkEngine {
         try ensurePredefinedNetworks()
         if try networks().contains(where: { $0.driver == "bridge" }) { try kernel.enableIPForwarding() }
         try syncFirewall()
+        // Resolvers do not survive a restart of berthd: start them again (with new ports; the
+        // redirect in each sandbox is replaced atomically).
+        let userNets = Set(try networks().filter { !$0.predefined }.map(\.id))
+        for sandbox in Set(try endpoints().filter { userNets.contains($0.networkId) }.map(\.sandbox)) {
+            do { try await ensureDNS(sandbox: sandbox) } catch { report.failures.append("DNS in \(sandbox): \(error)") }
+        }
         return report
     }
 
@@ -103,8 +109,12 @@ extension NetworkEngine {
 
     /// Removes everything berth made: endpoints, networks (including the default bridge), the firewall
     /// table. For `berthd --cleanup` and tests.
-    public func teardownAll() throws {
+    public func teardownAll() async throws {
         var failures: [String] = []
+        if let dns {
+            for (_, listener) in dnsListeners { await dns.stop(listener) }
+            dnsListeners = [:]
+        }
         for ep in try endpoints() {
             do { try finishRemovingEndpoint(ep) } catch { failures.append("\(error)") }
         }

@@ -1,5 +1,6 @@
 import BerthAddressing
 import BerthCore
+import BerthDNS
 import BerthFirewall
 import BerthStore
 import BerthSystem
@@ -98,13 +99,21 @@ public actor NetworkEngine {
     let kernel: any NetworkKernel
     let firewall: any FirewallDriver
     let ports: PortReservations
+    /// The embedded resolver; nil runs the engine without DNS (unit tests).
+    let dns: EmbeddedDNS?
+    /// Resolver listeners by sandbox path: one per sandbox that is on a user-defined network.
+    var dnsListeners: [String: EmbeddedDNS.Listener] = [:]
 
     /// Driver option naming a custom bridge (Docker's).
     public static let bridgeNameOption = "com.docker.network.bridge.name"
     /// Driver option setting the MTU (Docker's).
     public static let mtuOption = "com.docker.network.driver.mtu"
 
-    public init(config: EngineConfig, store: Store, kernel: any NetworkKernel, firewall: any FirewallDriver) {
+    public init(
+        config: EngineConfig, store: Store, kernel: any NetworkKernel, firewall: any FirewallDriver,
+        dns: EmbeddedDNS? = nil
+    ) {
+        self.dns = dns
         self.config = config
         self.store = store
         self.kernel = kernel

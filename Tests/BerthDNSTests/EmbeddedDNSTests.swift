@@ -58,23 +58,22 @@ import Testing
         let view = self.view()
         let listener = try await dns.serve(sandbox: sandbox.namespace) { view }
 
-        let own = try sandbox.sh("timeout 5 busybox nslookup db 127.0.0.11")
+        let own = try await sandbox.shAsync("timeout 5 busybox nslookup db 127.0.0.11")
         #expect(own.stdout.contains("172.18.0.2"), "\(own.stdout)\(own.stderr)")
         // The redirect is there, visible with nft inside the namespace.
-        let rules = try sandbox.sh("nft list table ip berth-dns").stdout
+        let rules = try await sandbox.shAsync("nft list table ip berth-dns").stdout
         #expect(rules.contains("udp dport 53 dnat to 127.0.0.11:\(listener.udpPort)"))
 
         // A name on a network the asker is not on is not answered by berth (the stub answers instead).
-        let hidden = try sandbox.sh("timeout 5 busybox nslookup hidden 127.0.0.11")
+        let hidden = try await sandbox.shAsync("timeout 5 busybox nslookup hidden 127.0.0.11")
         #expect(!hidden.stdout.contains("172.19.0.2"))
 
         // Anything else goes upstream, from the host's namespace to the loopback stub.
-        let forwarded = try sandbox.sh("timeout 5 busybox nslookup example.test 127.0.0.11")
+        let forwarded = try await sandbox.shAsync("timeout 5 busybox nslookup example.test 127.0.0.11")
         #expect(forwarded.stdout.contains("192.0.2.77"), "\(forwarded.stdout)\(forwarded.stderr)")
 
         await dns.stop(listener)
-        #expect(!(try sandbox.sh("nft list tables").stdout.contains("berth-dns")))
-        try await dns.shutdown()
+        #expect(!(try await sandbox.shAsync("nft list tables").stdout.contains("berth-dns")))
     }
 
     @Test func unreachableUpstreamFailsFast() async throws {
@@ -84,13 +83,12 @@ import Testing
         let dns = try EmbeddedDNS(upstreams: [(IPv4Address.loopback, 9)], timeout: .milliseconds(300))
         let view = self.view()
         let listener = try await dns.serve(sandbox: sandbox.namespace) { view }
-        let r = try sandbox.sh("timeout 10 busybox nslookup nowhere.test 127.0.0.11")
+        let r = try await sandbox.shAsync("timeout 10 busybox nslookup nowhere.test 127.0.0.11")
         #expect(r.status != 0)
         #expect(r.status != 124, "nslookup hung instead of getting SERVFAIL")
         // Garbage to the resolver port gets no crash: the resolver still answers afterwards.
-        _ = try sandbox.sh("printf 'garbage' | timeout 2 busybox nc -u -w1 127.0.0.11 53 || true")
-        #expect(try sandbox.sh("timeout 5 busybox nslookup db 127.0.0.11").stdout.contains("172.18.0.2"))
+        _ = try await sandbox.shAsync("printf 'garbage' | timeout 2 busybox nc -u -w1 127.0.0.11 53 || true")
+        #expect(try await sandbox.shAsync("timeout 5 busybox nslookup db 127.0.0.11").stdout.contains("172.18.0.2"))
         await dns.stop(listener)
-        try await dns.shutdown()
     }
 }

@@ -1,5 +1,6 @@
 import BerthAddressing
 import BerthCore
+import BerthDNS
 import BerthEngine
 import BerthFirewall
 import BerthStore
@@ -20,6 +21,8 @@ import Testing
         let table: String
         let store: Store
         let engine: NetworkEngine
+        /// No upstreams: names berth does not own get SERVFAIL, and no query ever leaves the machine.
+        let dns: EmbeddedDNS
         var sandboxes: [NetworkNamespace] = []
         static let uplinkAddress = "198.51.100.1"
 
@@ -37,12 +40,13 @@ import Testing
                     throw BerthError(.system, "cannot make the test uplink: \(uplink.stderr)")
                 }
                 store = try Store(path: dir + "/berth.db")
+                dns = try EmbeddedDNS(upstreams: [])
                 let config = EngineConfig(
                     root: dir, run: dir, hostNamespace: host.namespace, defaultBridgeName: table + "0",
                     firewallTable: table)
                 engine = NetworkEngine(
                     config: config, store: store, kernel: try LinuxNetworkKernel(host: host.namespace),
-                    firewall: NftablesDriver(namespace: host.namespace))
+                    firewall: NftablesDriver(namespace: host.namespace), dns: dns)
             } catch {
                 host.close()
                 throw error
@@ -58,6 +62,12 @@ import Testing
 
         func sh(in ns: NetworkNamespace, _ command: String) throws -> SubprocessResult {
             try ns.run { try Subprocess.run(["/bin/sh", "-c", command]) }
+        }
+
+        /// `sh(in:)` for commands that talk to berth's own in-process servers (the DNS resolver): waits on
+        /// a dedicated thread so the concurrency pool stays free to answer them.
+        func shAsync(in ns: NetworkNamespace, _ command: String) async throws -> SubprocessResult {
+            try await ns.run { try Subprocess.run(["/bin/sh", "-c", command]) }
         }
 
         /// Serves `text` over HTTP on `port` inside `ns` with busybox httpd (daemonised; killed in close()).
@@ -225,6 +235,40 @@ import Testing
             #expect(!(try w.ping(from: q, World.uplinkAddress)))
             #expect(!(try w.ping(from: q, try #require(epL.ipv4))))
             _ = quiet
+        }
+    }
+
+    @Test func embeddedDNSAnswersNamesOnSharedNetworksOnly() async throws {
+        try await World.with { w in
+            try await w.engine.start()
+            _ = try await w.engine.createNetwork(NetworkCreateSpec(name: "mynet"))
+            _ = try await w.engine.createNetwork(NetworkCreateSpec(name: "othernet"))
+            let db = try w.sandbox("db")
+            let client = try w.sandbox("client")
+            let stranger = try w.sandbox("stranger")
+            let plain = try w.sandbox("plain")
+            let epDB = try await w.engine.connect(
+                EndpointRequest(network: "mynet", ownerId: "db-id-0123456789", ownerName: "db", sandbox: db.path, aliases: ["database"]))
+            _ = try await w.engine.connect(EndpointRequest(network: "mynet", ownerId: "client-id", ownerName: "client", sandbox: client.path))
+            _ = try await w.engine.connect(EndpointRequest(network: "othernet", ownerId: "s-id", ownerName: "stranger", sandbox: stranger.path))
+            _ = try await w.engine.connect(EndpointRequest(network: "bridge", ownerId: "p-id", ownerName: "plain", sandbox: plain.path))
+            let ipDB = try #require(epDB.ipv4)
+
+            // U2: by name and by alias, from the resolver at 127.0.0.11, case-insensitively.
+            #expect(try await w.shAsync(in: client, "timeout 5 busybox nslookup db 127.0.0.11").stdout.contains(ipDB))
+            #expect(try await w.shAsync(in: client, "timeout 5 busybox nslookup DataBase 127.0.0.11").stdout.contains(ipDB))
+            // U3: the redirect pair lives in the container's namespace.
+            let rules = try await w.shAsync(in: client, "nft list table ip berth-dns").stdout
+            #expect(rules.contains("udp dport 53 dnat to 127.0.0.11:"))
+            // U4: a container on another network cannot resolve it.
+            #expect(!(try await w.shAsync(in: stranger, "timeout 5 busybox nslookup db 127.0.0.11").stdout.contains(ipDB)))
+            // B6: the default bridge gets no embedded resolver.
+            #expect(!(try await w.shAsync(in: plain, "nft list tables").stdout.contains("berth-dns")))
+            // Disconnecting removes the name at once (no 600 s TTL to wait out).
+            try await w.engine.disconnect(endpoint: epDB.id)
+            #expect(!(try await w.shAsync(in: client, "timeout 5 busybox nslookup db 127.0.0.11").stdout.contains(ipDB)))
+            // The last endpoint of db on a user network is gone: so is its resolver.
+            #expect(!(try await w.shAsync(in: db, "nft list tables").stdout.contains("berth-dns")))
         }
     }
 }

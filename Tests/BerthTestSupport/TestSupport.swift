@@ -63,6 +63,13 @@ public final class ScratchNamespace: @unchecked Sendable {
         try namespace.run { try Subprocess.run(["/bin/sh", "-c", command]) }
     }
 
+    /// `sh` from async code: waits on a dedicated thread, so the concurrency pool stays free for the
+    /// in-process servers (DNS, API) the command may be talking to.
+    @discardableResult
+    public func shAsync(_ command: String) async throws -> SubprocessResult {
+        try await namespace.run { try Subprocess.run(["/bin/sh", "-c", command]) }
+    }
+
     public func close() {
         try? namespace.delete()
         TestSupport.removeTree(directory)

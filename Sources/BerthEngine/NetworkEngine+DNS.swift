@@ -1,0 +1,46 @@
+import BerthAddressing
+import BerthCore
+import BerthDNS
+import BerthDNSWire
+import BerthStore
+import BerthSystem
+
+extension NetworkEngine {
+    /// Starts the resolver in `sandbox` if it is not running there yet. Its answers come from
+    /// `dnsView(sandbox:)` on every query, so connects, disconnects and removals show at once.
+    func ensureDNS(sandbox: String) async throws {
+        guard let dns, dnsListeners[sandbox] == nil else { return }
+        let listener = try await dns.serve(sandbox: NetworkNamespace(path: sandbox)) { [weak self] in
+            guard let self else { return DNSView(askerNetworks: [], records: []) }
+            return await self.dnsView(sandbox: sandbox)
+        }
+        dnsListeners[sandbox] = listener
+    }
+
+    /// Stops the resolver of a sandbox that has no endpoint on a user-defined network any more.
+    func releaseDNSIfUnused(sandbox: String) async {
+        guard let dns, let listener = dnsListeners[sandbox] else { return }
+        let predefined = Set(((try? networks()) ?? []).filter(\.predefined).map(\.id))
+        let remaining = ((try? endpoints()) ?? []).filter { $0.sandbox == sandbox && !predefined.contains($0.networkId) }
+        guard remaining.isEmpty else { return }
+        dnsListeners[sandbox] = nil
+        await dns.stop(listener)
+    }
+
+    /// What a sandbox's resolver may answer: the names of endpoints on the user-defined networks the
+    /// sandbox is on (container name, aliases, 12-hex short id), and those networks' gateways.
+    public func dnsView(sandbox: String) -> DNSView {
+        guard let nets = try? networks(), let eps = try? endpoints() else { return DNSView(askerNetworks: [], records: []) }
+        let user = Dictionary(uniqueKeysWithValues: nets.filter { !$0.predefined }.map { ($0.id, $0) })
+        let mine = eps.filter { $0.sandbox == sandbox && user[$0.networkId] != nil }.map(\.networkId)
+        var records: [DNSEndpointRecord] = []
+        for ep in eps where mine.contains(ep.networkId) {
+            guard let ip = ep.ipv4.flatMap({ IPv4Address($0) }) else { continue }
+            let names = ([ep.ownerName, Identifier.short(ep.ownerId)] + ep.aliases).compactMap { try? DNSName($0) }
+            records.append(DNSEndpointRecord(network: ep.networkId, names: names, address: ip))
+        }
+        var gateways: [String: IPv4Address] = [:]
+        for id in mine { if let g = user[id]?.gateway.flatMap({ IPv4Address($0) }) { gateways[id] = g } }
+        return DNSView(askerNetworks: mine, records: records, gateways: gateways)
+    }
+}

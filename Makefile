@@ -5,7 +5,7 @@ SWIFT ?= swift
 APT_PACKAGES := nftables libsqlite3-dev iproute2 busybox-static crun runc python3 procps curl iputils-ping
 BIN := .build/debug
 
-.PHONY: all deps build test test-unit demo clean-state fmt lint bench
+.PHONY: all deps build test demo fmt lint
 
 all: build
 

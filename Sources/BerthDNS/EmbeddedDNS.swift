@@ -35,39 +35,66 @@ public final class EmbeddedDNS: Sendable {
     public struct Listener: Sendable {
         public let sandbox: NetworkNamespace
         public let udpPort: UInt16
-        let channel: any Channel
+        public let tcpPort: UInt16
+        let channels: [any Channel]
     }
 
-    /// Starts answering inside `sandbox`. `view` is asked on every query, so answers follow
-    /// connects, disconnects and removals at once.
+    typealias Datagrams = NIOAsyncChannel<AddressedEnvelope<ByteBuffer>, AddressedEnvelope<ByteBuffer>>
+    typealias Stream = NIOAsyncChannel<ByteBuffer, ByteBuffer>
+
+    /// Starts answering inside `sandbox` over UDP and TCP. `view` is asked on every query, so answers
+    /// follow connects, disconnects and removals at once.
     public func serve(sandbox: NetworkNamespace, view: @escaping @Sendable () async -> DNSView) async throws -> Listener {
-        let (fd, port) = try await sandbox.run { () throws -> (Int32, UInt16) in
-            let s = try Sockets.bindIPv4(.udp, address: DNSRedirect.embeddedResolver.value, port: 0, nonBlocking: true)
-            return (s.fd, s.port)
+        // Both sockets are made inside the sandbox's namespace (on a dedicated thread) and keep it.
+        let (udp, tcp) = try await sandbox.run { () throws -> ((fd: Int32, port: UInt16), (fd: Int32, port: UInt16)) in
+            let u = try Sockets.bindIPv4(.udp, address: DNSRedirect.embeddedResolver.value, port: 0, nonBlocking: true)
+            do {
+                let t = try Sockets.bindIPv4(.tcp, address: DNSRedirect.embeddedResolver.value, port: 0, nonBlocking: true)
+                return (u, t)
+            } catch {
+                Syscall.close(u.fd)
+                throw error
+            }
         }
-        let channel: any Channel
+        let forward = Forwarder(upstreams: upstreams, group: group, timeout: timeout)
+        let udpChannel: any Channel
+        let tcpChannel: any Channel
         do {
-            channel = try await DatagramBootstrap(group: group).withBoundSocket(fd).get()
+            udpChannel = try await DatagramBootstrap(group: group).withBoundSocket(udp.fd).get()
         } catch {
-            Syscall.close(fd)
-            throw BerthError(.system, "cannot serve DNS in \(sandbox.path)", cause: error)
+            Syscall.close(udp.fd)
+            Syscall.close(tcp.fd)
+            throw BerthError(.system, "cannot serve DNS over UDP in \(sandbox.path)", cause: error)
         }
-        let async = try await channel.eventLoop.submit {
-            try NIOAsyncChannel<AddressedEnvelope<ByteBuffer>, AddressedEnvelope<ByteBuffer>>(
-                wrappingChannelSynchronously: channel)
-        }.get()
-        let upstreams = self.upstreams
-        let group = self.group
-        let timeout = self.timeout
+        do {
+            let server = try await ServerBootstrap(group: group).bind(tcp.fd) { child in
+                child.eventLoop.makeCompletedFuture { try Stream(wrappingChannelSynchronously: child) }
+            }
+            tcpChannel = server.channel
+            Task {
+                try? await server.executeThenClose { connections in
+                    try await withThrowingDiscardingTaskGroup { tasks in
+                        for try await connection in connections {
+                            tasks.addTask { await EmbeddedDNS.serveTCP(connection, view: view, forward: forward) }
+                        }
+                    }
+                }
+            }
+        } catch {
+            Syscall.close(tcp.fd)
+            try? await udpChannel.close()
+            throw BerthError(.system, "cannot serve DNS over TCP in \(sandbox.path)", cause: error)
+        }
+        let datagrams = try await udpChannel.eventLoop.submit { try Datagrams(wrappingChannelSynchronously: udpChannel) }.get()
         Task {
-            try? await async.executeThenClose { inbound, outbound in
+            try? await datagrams.executeThenClose { inbound, outbound in
                 try await withThrowingDiscardingTaskGroup { tasks in
                     for try await envelope in inbound {
                         tasks.addTask {
                             guard let reply = await EmbeddedDNS.answer(
-                                envelope.data, view: await view(), upstreams: upstreams, group: group, timeout: timeout)
+                                Array(envelope.data.readableBytesView), view: await view(), forward: forward, overTCP: false)
                             else { return }
-                            try? await outbound.write(AddressedEnvelope(remoteAddress: envelope.remoteAddress, data: reply))
+                            try? await outbound.write(AddressedEnvelope(remoteAddress: envelope.remoteAddress, data: ByteBuffer(bytes: reply)))
                         }
                     }
                 }
@@ -75,26 +102,46 @@ public final class EmbeddedDNS: Sendable {
         }
         do {
             try NftablesDriver(namespace: sandbox).apply(
-                script: DNSRedirect(udpPort: port, tcpPort: port).script, table: "berth-dns")
+                script: DNSRedirect(udpPort: udp.port, tcpPort: tcp.port).script, table: "berth-dns")
         } catch {
-            try? await channel.close()
+            try? await udpChannel.close()
+            try? await tcpChannel.close()
             throw error
         }
-        return Listener(sandbox: sandbox, udpPort: port, channel: channel)
+        return Listener(sandbox: sandbox, udpPort: udp.port, tcpPort: tcp.port, channels: [udpChannel, tcpChannel])
     }
 
     /// Stops answering in a sandbox and removes its redirect (already gone is fine).
     public func stop(_ listener: Listener) async {
-        try? await listener.channel.close()
+        for c in listener.channels { try? await c.close() }
         try? NftablesDriver(namespace: listener.sandbox).remove(table: "berth-dns")
     }
 
+    /// DNS over TCP (RFC 1035 §4.2.2, RFC 7766): 2-byte length-prefixed messages, answered in order.
+    static func serveTCP(_ connection: Stream, view: @escaping @Sendable () async -> DNSView, forward: Forwarder) async {
+        try? await connection.executeThenClose { inbound, outbound in
+            var pending: [UInt8] = []
+            for try await chunk in inbound {
+                pending += chunk.readableBytesView
+                while pending.count >= 2 {
+                    let length = Int(pending[0]) << 8 | Int(pending[1])
+                    guard pending.count >= 2 + length else { break }
+                    let query = Array(pending[2..<(2 + length)])
+                    pending.removeFirst(2 + length)
+                    guard let reply = await answer(query, view: await view(), forward: forward, overTCP: true) else {
+                        return
+                    }
+                    try await outbound.write(ByteBuffer(bytes: [UInt8(reply.count >> 8), UInt8(reply.count & 0xff)] + reply))
+                }
+                // A message can be at most 65535 bytes; anything claiming more is garbage.
+                if pending.count > 65537 { return }
+            }
+        }
+    }
+
     /// One query in, at most one reply out: malformed packets get FORMERR when their header can be
-    /// read and are dropped otherwise.
-    static func answer(
-        _ packet: ByteBuffer, view: DNSView, upstreams: [SocketAddress], group: any EventLoopGroup, timeout: TimeAmount
-    ) async -> ByteBuffer? {
-        let bytes = Array(packet.readableBytesView)
+    /// read and are dropped otherwise. Over UDP the reply is cut to the asker's payload size (TC set).
+    static func answer(_ bytes: [UInt8], view: DNSView, forward: Forwarder, overTCP: Bool) async -> [UInt8]? {
         let query: DNSMessage
         do {
             query = try DNSMessage.decode(bytes)
@@ -104,34 +151,45 @@ public final class EmbeddedDNS: Sendable {
             formErr[2] = 0x80 | (formErr[2] & 0x79)  // QR, keep opcode and RD
             formErr[3] = DNSRCode.formatError.rawValue
             for i in 4..<12 { formErr[i] = 0 }
-            return ByteBuffer(bytes: formErr)
+            return formErr
         }
         switch DNSAnswerer.decide(query, view: view) {
         case .reply(let m):
-            return (try? m.encode(limit: query.udpPayloadSize)).map { ByteBuffer(bytes: $0) }
+            return try? m.encode(limit: overTCP ? 65535 : query.udpPayloadSize)
         case .forward:
-            for upstream in upstreams {
-                if let reply = await forward(bytes, to: upstream, group: group, timeout: timeout),
-                    reply.count >= 2, reply[0] == bytes[0], reply[1] == bytes[1]
-                {
-                    return ByteBuffer(bytes: reply)
-                }
-            }
-            let fail = DNSMessage.response(to: query, rcode: .serverFailure)
-            return (try? fail.encode(limit: 512)).map { ByteBuffer(bytes: $0) }
+            if let reply = await forward.resolve(bytes, overTCP: overTCP) { return reply }
+            return try? DNSMessage.response(to: query, rcode: .serverFailure).encode(limit: 512)
         }
     }
+}
 
-    /// Sends `query` to one upstream from the host's namespace and waits for the first reply.
-    static func forward(_ query: [UInt8], to upstream: SocketAddress, group: any EventLoopGroup, timeout: TimeAmount)
-        async -> [UInt8]?
-    {
+/// Sends queries berth does not own to the upstream resolvers, from the host's namespace, with a
+/// timeout per upstream (an unreachable one gives SERVFAIL quickly) and TCP when asked over TCP or
+/// when a UDP answer comes back truncated.
+struct Forwarder: Sendable {
+    let upstreams: [SocketAddress]
+    let group: MultiThreadedEventLoopGroup
+    let timeout: TimeAmount
+
+    func resolve(_ query: [UInt8], overTCP: Bool) async -> [UInt8]? {
+        for upstream in upstreams {
+            if !overTCP, let reply = await udp(query, to: upstream), matches(reply, query) {
+                // TC set: the whole answer needs TCP; the UDP asker gets the truncated one and retries.
+                return reply
+            }
+            if overTCP, let reply = await tcp(query, to: upstream), matches(reply, query) { return reply }
+        }
+        return nil
+    }
+
+    func matches(_ reply: [UInt8], _ query: [UInt8]) -> Bool {
+        reply.count >= 12 && reply[0] == query[0] && reply[1] == query[1]
+    }
+
+    func udp(_ query: [UInt8], to upstream: SocketAddress) async -> [UInt8]? {
         do {
             let channel = try await DatagramBootstrap(group: group).connect(to: upstream) { ch in
-                ch.eventLoop.makeCompletedFuture {
-                    try NIOAsyncChannel<AddressedEnvelope<ByteBuffer>, AddressedEnvelope<ByteBuffer>>(
-                        wrappingChannelSynchronously: ch)
-                }
+                ch.eventLoop.makeCompletedFuture { try EmbeddedDNS.Datagrams(wrappingChannelSynchronously: ch) }
             }
             // The timeout closes the channel, which ends the wait below: no task is left waiting.
             let closer = channel.channel.eventLoop.scheduleTask(in: timeout) { channel.channel.close(promise: nil) }
@@ -139,6 +197,29 @@ public final class EmbeddedDNS: Sendable {
             return try await channel.executeThenClose { inbound, outbound in
                 try await outbound.write(AddressedEnvelope(remoteAddress: upstream, data: ByteBuffer(bytes: query)))
                 for try await reply in inbound { return Array(reply.data.readableBytesView) }
+                return nil
+            }
+        } catch {
+            return nil
+        }
+    }
+
+    func tcp(_ query: [UInt8], to upstream: SocketAddress) async -> [UInt8]? {
+        do {
+            let channel = try await ClientBootstrap(group: group).connectTimeout(timeout).connect(to: upstream) { ch in
+                ch.eventLoop.makeCompletedFuture { try EmbeddedDNS.Stream(wrappingChannelSynchronously: ch) }
+            }
+            let closer = channel.channel.eventLoop.scheduleTask(in: timeout) { channel.channel.close(promise: nil) }
+            defer { closer.cancel() }
+            return try await channel.executeThenClose { inbound, outbound in
+                try await outbound.write(ByteBuffer(bytes: [UInt8(query.count >> 8), UInt8(query.count & 0xff)] + query))
+                var got: [UInt8] = []
+                for try await chunk in inbound {
+                    got += chunk.readableBytesView
+                    if got.count >= 2, got.count >= 2 + (Int(got[0]) << 8 | Int(got[1])) {
+                        return Array(got[2..<(2 + (Int(got[0]) << 8 | Int(got[1])))])
+                    }
+                }
                 return nil
             }
         } catch {

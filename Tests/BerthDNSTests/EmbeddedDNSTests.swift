@@ -91,4 +91,52 @@ import Testing
         #expect(try await sandbox.shAsync("timeout 5 busybox nslookup db 127.0.0.11").stdout.contains("172.18.0.2"))
         await dns.stop(listener)
     }
+
+    /// A python client asking 127.0.0.11:53 for `name` over udp or tcp; prints "TC=<0|1> AN=<count>".
+    static let client = """
+        import socket, struct, sys
+        name, proto = sys.argv[1], sys.argv[2]
+        q = struct.pack(">HHHHHH", 0x1234, 0x0100, 1, 0, 0, 0)
+        q += b"".join(bytes([len(l)]) + l.encode() for l in name.split(".")) + b"\\x00" + struct.pack(">HH", 1, 1)
+        if proto == "tcp":
+            s = socket.create_connection(("127.0.0.11", 53), timeout=5)
+            s.sendall(struct.pack(">H", len(q)) + q)
+            data = b""
+            while len(data) < 2 or len(data) < 2 + struct.unpack(">H", data[:2])[0]:
+                chunk = s.recv(65535)
+                if not chunk:
+                    break
+                data += chunk
+            r = data[2:]
+        else:
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            s.settimeout(5)
+            s.sendto(q, ("127.0.0.11", 53))
+            r = s.recv(65535)
+        flags, an = struct.unpack(">H", r[2:4])[0], struct.unpack(">H", r[6:8])[0]
+        print("TC=%d AN=%d" % ((flags >> 9) & 1, an))
+        """
+
+    @Test func tcpAndTruncation() async throws {
+        let sandbox = try ScratchNamespace(name: "sb")
+        defer { sandbox.close() }
+        let script = sandbox.directory + "/client.py"
+        try FileSystem.writeFile(script, Array(EmbeddedDNSTests.client.utf8))
+        let many = (0..<100).map { i in
+            DNSEndpointRecord(network: "mynet", names: [(try? DNSName("many")) ?? .root], address: IPv4Address(172, 18, 1, UInt8(i)))
+        }
+        let view = DNSView(askerNetworks: ["mynet"], records: self.view().records + many)
+        let dns = try EmbeddedDNS(upstreams: [])
+        let listener = try await dns.serve(sandbox: sandbox.namespace) { view }
+        #expect(listener.tcpPort != 0)
+        let tcpOne = try await sandbox.shAsync("timeout 10 python3 \(script) db tcp")
+        #expect(tcpOne.stdout.contains("TC=0 AN=1"), "\(tcpOne.stdout)\(tcpOne.stderr)")
+        // 100 answers do not fit a 512-byte UDP reply: TC tells the client to retry over TCP …
+        let udpMany = try await sandbox.shAsync("timeout 10 python3 \(script) many udp")
+        #expect(udpMany.stdout.contains("TC=1"), "\(udpMany.stdout)\(udpMany.stderr)")
+        // … where all of them come back.
+        let tcpMany = try await sandbox.shAsync("timeout 10 python3 \(script) many tcp")
+        #expect(tcpMany.stdout.contains("TC=0 AN=100"), "\(tcpMany.stdout)\(tcpMany.stderr)")
+        await dns.stop(listener)
+    }
 }

@@ -23,9 +23,11 @@ public final class EmbeddedDNS: Sendable {
     let group: MultiThreadedEventLoopGroup
     let upstreams: [SocketAddress]
     let timeout: TimeAmount
+    let budget: ForwardBudget
 
     /// `upstreams`: resolvers to forward to (the host's resolv.conf or `--dns`); tests use a loopback stub.
-    public init(upstreams: [(IPv4Address, UInt16)], timeout: TimeAmount = .seconds(2)) throws {
+    public init(upstreams: [(IPv4Address, UInt16)], timeout: TimeAmount = .seconds(2), maxOutstanding: Int = 256) throws {
+        budget = ForwardBudget(limit: maxOutstanding)
         group = MultiThreadedEventLoopGroup.singleton
         self.upstreams = try upstreams.map { try SocketAddress(ipAddress: $0.0.description, port: Int($0.1)) }
         self.timeout = timeout
@@ -56,7 +58,7 @@ public final class EmbeddedDNS: Sendable {
                 throw error
             }
         }
-        let forward = Forwarder(upstreams: upstreams, group: group, timeout: timeout)
+        let forward = Forwarder(upstreams: upstreams, group: group, timeout: timeout, budget: budget)
         let udpChannel: any Channel
         let tcpChannel: any Channel
         do {
@@ -170,8 +172,20 @@ struct Forwarder: Sendable {
     let upstreams: [SocketAddress]
     let group: MultiThreadedEventLoopGroup
     let timeout: TimeAmount
+    let budget: ForwardBudget
 
+    init(upstreams: [SocketAddress], group: MultiThreadedEventLoopGroup, timeout: TimeAmount, budget: ForwardBudget) {
+        self.upstreams = upstreams
+        self.group = group
+        self.timeout = timeout
+        self.budget = budget
+    }
+
+    /// nil when no upstream answered in time, or when too many forwards are already outstanding
+    /// (the asker then gets SERVFAIL at once instead of piling more sockets onto a dead upstream).
     func resolve(_ query: [UInt8], overTCP: Bool) async -> [UInt8]? {
+        guard await budget.acquire() else { return nil }
+        defer { Task { await budget.release() } }
         for upstream in upstreams {
             if !overTCP, let reply = await udp(query, to: upstream), matches(reply, query) {
                 // TC set: the whole answer needs TCP; the UDP asker gets the truncated one and retries.
@@ -226,4 +240,20 @@ struct Forwarder: Sendable {
             return nil
         }
     }
+}
+
+/// Caps the forwards in flight across all sandboxes.
+actor ForwardBudget {
+    let limit: Int
+    var inFlight = 0
+
+    init(limit: Int) { self.limit = limit }
+
+    func acquire() -> Bool {
+        guard inFlight < limit else { return false }
+        inFlight += 1
+        return true
+    }
+
+    func release() { inFlight -= 1 }
 }

@@ -139,4 +139,17 @@ import Testing
         #expect(tcpMany.stdout.contains("TC=0 AN=100"), "\(tcpMany.stdout)\(tcpMany.stderr)")
         await dns.stop(listener)
     }
+
+    @Test func noForwardBudgetMeansImmediateServFail() async throws {
+        let sandbox = try ScratchNamespace(name: "sb")
+        defer { sandbox.close() }
+        let dns = try EmbeddedDNS(upstreams: [(IPv4Address.loopback, 9)], maxOutstanding: 0)
+        let view = self.view()
+        let listener = try await dns.serve(sandbox: sandbox.namespace) { view }
+        let r = try await sandbox.shAsync("timeout 10 busybox nslookup nowhere.test 127.0.0.11")
+        #expect(r.stdout.contains("SERVFAIL"), "\(r.stdout)\(r.stderr)")
+        // Own names never need the budget.
+        #expect(try await sandbox.shAsync("timeout 5 busybox nslookup db 127.0.0.11").stdout.contains("172.18.0.2"))
+        await dns.stop(listener)
+    }
 }

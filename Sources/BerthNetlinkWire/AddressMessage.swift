@@ -1,5 +1,5 @@
 /// The fixed header of address messages (`struct ifaddrmsg`, linux/if_addr.h), 8 bytes.
-public struct AddressHeader: Hashable, Sendable {
+public struct AddressHeader: FixedHeader, Hashable, Sendable {
     /// `ifa_family`: AF_INET or AF_INET6 (AF_UNSPEC in a dump of both).
     public var family: AddressFamily
     /// `ifa_prefixlen`.
@@ -94,7 +94,7 @@ public enum AddressAttributeType: UInt16, Sendable, CaseIterable {
 }
 
 /// A typed address attribute (IFA_*). Addresses are raw network-order bytes (4 or 16).
-public enum AddressAttribute: Hashable, Sendable {
+public enum AddressAttribute: SimpleAttribute, Hashable, Sendable {
     /// IFA_ADDRESS.
     case address([UInt8])
     /// IFA_LOCAL.
@@ -139,7 +139,10 @@ public enum AddressAttribute: Hashable, Sendable {
 }
 
 /// An address message (RTM_NEWADDR/DELADDR/GETADDR): `struct ifaddrmsg` followed by IFA_* attributes.
-public struct AddressMessage: Hashable, Sendable {
+public struct AddressMessage: HeaderAndAttributes, Hashable, Sendable {
+    static let headerName = "ifaddrmsg"
+    static let attributesName = "address attributes"
+
     /// The `ifaddrmsg`.
     public var header: AddressHeader
     /// The attributes, in wire order.
@@ -152,22 +155,11 @@ public struct AddressMessage: Hashable, Sendable {
     }
 
     /// The `ifaddrmsg` and the encoded attributes.
-    public func encodeBody() throws(NetlinkWireError) -> [UInt8] {
-        var out: [UInt8] = []
-        header.encode(into: &out)
-        for a in attributes { try a.rawAttribute().encode(into: &out) }
-        return out
-    }
+    public func encodeBody() throws(NetlinkWireError) -> [UInt8] { try encodeHeaderAndAttributes() }
 
     /// Decodes `ifaddrmsg` + attributes.
     public static func decodeBody(_ bytes: ArraySlice<UInt8>) throws(NetlinkWireError) -> AddressMessage {
-        var reader = WireReader(bytes, context: "ifaddrmsg")
-        let header = try AddressHeader.decode(&reader)
-        var attributes: [AddressAttribute] = []
-        for a in try NetlinkAttribute.decodeAll(reader.rest(), context: "address attributes") {
-            attributes.append(try AddressAttribute.decode(a))
-        }
-        return AddressMessage(header: header, attributes: attributes)
+        try decodeHeaderAndAttributes(bytes)
     }
 }
 

@@ -1,5 +1,5 @@
 /// The fixed header of route messages (`struct rtmsg`, linux/rtnetlink.h), 12 bytes.
-public struct RouteHeader: Hashable, Sendable {
+public struct RouteHeader: FixedHeader, Hashable, Sendable {
     /// `rtm_family`.
     public var family: AddressFamily
     /// `rtm_dst_len`: prefix length of the destination (0 for the default route).
@@ -88,7 +88,7 @@ public enum RouteAttributeType: UInt16, Sendable, CaseIterable {
 }
 
 /// A typed route attribute (RTA_*). Addresses are raw network-order bytes (4 or 16).
-public enum RouteAttribute: Hashable, Sendable {
+public enum RouteAttribute: SimpleAttribute, Hashable, Sendable {
     /// RTA_DST.
     case destination([UInt8])
     /// RTA_SRC.
@@ -145,7 +145,10 @@ public enum RouteAttribute: Hashable, Sendable {
 }
 
 /// A route message (RTM_NEWROUTE/DELROUTE/GETROUTE): `struct rtmsg` followed by RTA_* attributes.
-public struct RouteMessage: Hashable, Sendable {
+public struct RouteMessage: HeaderAndAttributes, Hashable, Sendable {
+    static let headerName = "rtmsg"
+    static let attributesName = "route attributes"
+
     /// The `rtmsg`.
     public var header: RouteHeader
     /// The attributes, in wire order.
@@ -158,22 +161,11 @@ public struct RouteMessage: Hashable, Sendable {
     }
 
     /// The `rtmsg` and the encoded attributes.
-    public func encodeBody() throws(NetlinkWireError) -> [UInt8] {
-        var out: [UInt8] = []
-        header.encode(into: &out)
-        for a in attributes { try a.rawAttribute().encode(into: &out) }
-        return out
-    }
+    public func encodeBody() throws(NetlinkWireError) -> [UInt8] { try encodeHeaderAndAttributes() }
 
     /// Decodes `rtmsg` + attributes.
     public static func decodeBody(_ bytes: ArraySlice<UInt8>) throws(NetlinkWireError) -> RouteMessage {
-        var reader = WireReader(bytes, context: "rtmsg")
-        let header = try RouteHeader.decode(&reader)
-        var attributes: [RouteAttribute] = []
-        for a in try NetlinkAttribute.decodeAll(reader.rest(), context: "route attributes") {
-            attributes.append(try RouteAttribute.decode(a))
-        }
-        return RouteMessage(header: header, attributes: attributes)
+        try decodeHeaderAndAttributes(bytes)
     }
 }
 

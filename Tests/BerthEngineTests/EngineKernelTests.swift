@@ -271,6 +271,36 @@ import Testing
             #expect(!(try await w.shAsync(in: db, "nft list tables").stdout.contains("berth-dns")))
         }
     }
+
+    @Test func restartReconcilesEndpointsWhoseSandboxDied() async throws {
+        try await World.with { w in
+            try await w.engine.start()
+            let net = try await w.engine.createNetwork(NetworkCreateSpec(name: "n1"))
+            let a = try w.sandbox("a")
+            let b = try w.sandbox("b")
+            let epA = try await w.engine.connect(
+                EndpointRequest(
+                    network: "n1", ownerId: "a-id", ownerName: "a", sandbox: a.path,
+                    ports: [PortRequest(hostPort: 8088, containerPort: 80)]))
+            let epB = try await w.engine.connect(EndpointRequest(network: "n1", ownerId: "b-id", ownerName: "b", sandbox: b.path))
+            // A's container dies while berthd is down: its namespace (and so its veth pair) is gone.
+            try a.delete()
+            // berthd starts again on the same state.
+            let restarted = NetworkEngine(
+                config: w.engine.config, store: w.store, kernel: try LinuxNetworkKernel(host: w.host.namespace),
+                firewall: NftablesDriver(namespace: w.host.namespace), dns: w.dns)
+            let report = try await restarted.start()
+            #expect(report.undone.contains { $0.contains(epA.hostInterface) })
+            #expect(try await restarted.endpoints(network: net.id).map(\.id) == [epB.id])
+            #expect(try await restarted.portMappings().isEmpty)
+            #expect(!(try w.host.sh("nft list table ip \(w.table)").stdout.contains("8088")))
+            let held = try w.store.read { tx in try tx.allocations(network: net.id) }.map(\.address).sorted()
+            #expect(held == ["172.18.0.1", try #require(epB.ipv4)])
+            // B still works: the network and its neighbour's address survived.
+            #expect(try w.ping(from: b, try #require(net.gateway)))
+            try await restarted.disconnect(endpoint: epB.id)
+        }
+    }
 }
 
 #if canImport(Glibc)

@@ -122,6 +122,25 @@ import Testing
         #expect(try d.cli(["version"]).status == 0)
     }
 
+    @Test func pruneRemovesOnlyWhatTheFilterSelects() throws {
+        let d = try Daemon()
+        defer { d.close() }
+        try d.start()
+        #expect(try d.cli(["network", "create", "--label", "team=a", "pa"]).status == 0)
+        #expect(try d.cli(["network", "create", "--label", "team=b", "pb"]).status == 0)
+        // Without -f and without a terminal to ask on, prune refuses and changes nothing.
+        let refused = try d.cli(["network", "prune"])
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("--force"))
+        let pruned = try d.cli(["network", "prune", "-f", "--filter", "label=team=a"])
+        #expect(pruned.status == 0, "\(pruned.stderr)")
+        #expect(pruned.stdout.contains("Deleted Networks:\npa"))
+        let left = try d.cli(["network", "ls", "--format", "{{.Name}}"]).stdout.split(separator: "\n").sorted()
+        #expect(left == ["bridge", "host", "none", "pb"])
+        #expect(try d.cli(["network", "prune", "-f"]).stdout.contains("pb"))
+        #expect(!(try d.host.sh("ip -o link show type bridge").stdout.contains("br-")))
+    }
+
     @Test(arguments: ["network-create:after-bridge", "network-create:after-firewall"])
     func killedMidCreateLeavesNothingAfterRestart(_ fault: String) throws {
         let d = try Daemon()

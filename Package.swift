@@ -16,6 +16,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         // MARK: pure value modules
@@ -24,6 +25,9 @@ let package = Package(
         .target(name: "BerthNetlinkWire", dependencies: ["BerthCore"], swiftSettings: swiftSettings),
         .target(name: "BerthIPAM", dependencies: ["BerthCore", "BerthAddressing"], swiftSettings: swiftSettings),
         .target(name: "BerthAPI", dependencies: ["BerthCore"], swiftSettings: swiftSettings),
+        .target(
+            name: "BerthCompose", dependencies: ["BerthCore", .product(name: "Yams", package: "Yams")],
+            swiftSettings: swiftSettings),
         .target(name: "BerthDNSWire", dependencies: ["BerthCore", "BerthAddressing"], swiftSettings: swiftSettings),
 
         // MARK: kernel and I/O
@@ -102,6 +106,7 @@ let package = Package(
         .testTarget(
             name: "BerthDNSTests",
             dependencies: ["BerthDNS", "BerthDNSWire", "BerthSystem", "BerthTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "BerthComposeTests", dependencies: ["BerthCompose", "BerthCore"], swiftSettings: swiftSettings),
         .testTarget(name: "BerthDNSWireTests", dependencies: ["BerthDNSWire"], swiftSettings: swiftSettings),
         .testTarget(name: "BerthIPAMTests", dependencies: ["BerthIPAM"], swiftSettings: swiftSettings),
         .testTarget(

@@ -13,3 +13,36 @@ public protocol SystemService: Sendable {
     func version() async throws -> VersionResponse
     func info() async throws -> InfoResponse
 }
+
+/// `GET /berth/doctor`: berth's own endpoint (not Docker's) for `berth doctor`.
+public protocol DiagnosticsService: Sendable {
+    func doctor() async throws -> [DoctorCheck]
+}
+
+/// One finding of `berth doctor`.
+public struct DoctorCheck: Codable, Sendable, Equatable {
+    public enum Status: String, Codable, Sendable {
+        case ok, warning, failure
+    }
+
+    public var name: String
+    public var status: Status
+    /// What was found, in one sentence.
+    public var detail: String
+    /// What to do about it, when something is to be done.
+    public var fix: String?
+
+    public init(name: String, status: Status, detail: String, fix: String? = nil) {
+        self.name = name
+        self.status = status
+        self.detail = detail
+        self.fix = fix
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case name = "Name"
+        case status = "Status"
+        case detail = "Detail"
+        case fix = "Fix"
+    }
+}

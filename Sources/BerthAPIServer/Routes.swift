@@ -3,8 +3,10 @@ import BerthCore
 
 /// Berth's route table: Docker Engine API paths and thin handlers (decode → service → encode).
 public enum Routes {
-    public static func all(networks: any NetworkService, system: any SystemService) -> [Route] {
-        [
+    public static func all(
+        networks: any NetworkService, system: any SystemService, diagnostics: (any DiagnosticsService)? = nil
+    ) -> [Route] {
+        var routes = [
             Route("GET", "/_ping") { _ in
                 var r = APIResponse.text("OK")
                 r.headers = [("Cache-Control", "no-cache, no-store, must-revalidate")]
@@ -32,5 +34,9 @@ public enum Routes {
                 return .empty()
             },
         ]
+        if let diagnostics {
+            routes.append(Route("GET", "/berth/doctor") { _ in try .json(try await diagnostics.doctor()) })
+        }
+        return routes
     }
 }

@@ -58,6 +58,9 @@ public struct BerthClient: Sendable {
         return try decode(NetworkPruneResponse.self, try checked("POST", "/networks/prune" + q))
     }
 
+    /// berth's own `GET /berth/doctor`.
+    public func doctor() throws -> [DoctorCheck] { try decode([DoctorCheck].self, try checked("GET", "/berth/doctor")) }
+
     // MARK: HTTP
 
     /// A request whose non-2xx reply becomes a `BerthError` carrying the daemon's message.

@@ -17,7 +17,7 @@ public struct BerthCLI: ParsableCommand {
             set BERTH_NO_AUTOSTART=1 to prevent that.
             """,
         version: "berth version \(BerthAPIVersion.text)",
-        subcommands: [NetworkCommand.self, VersionCommand.self, InfoCommand.self])
+        subcommands: [NetworkCommand.self, DoctorCommand.self, VersionCommand.self, InfoCommand.self])
 
     public init() {}
 

@@ -49,7 +49,7 @@ extension DaemonSetup {
     static func startServer(setup: DaemonSetup, socketPath: String) async throws -> APIServer {
         let server = APIServer(
             socketPath: socketPath,
-            routes: Routes.all(networks: setup.engine, system: SystemInfo(setup: setup)))
+            routes: Routes.all(networks: setup.engine, system: SystemInfo(setup: setup), diagnostics: setup.engine))
         try await server.start()
         return server
     }

@@ -122,6 +122,29 @@ import Testing
         #expect(try d.cli(["version"]).status == 0)
     }
 
+    @Test func doctorReadsTheLiveKernel() throws {
+        let d = try Daemon()
+        defer { d.close() }
+        try d.start()
+        let healthy = try d.cli(["doctor"])
+        #expect(healthy.status == 0, "\(healthy.stdout)\(healthy.stderr)")
+        #expect(healthy.stdout.contains("ok    ip_forward"))
+        #expect(healthy.stdout.contains("ok    nftables"))
+        // Break things behind berth's back: forwarding off and a bridge deleted by hand.
+        _ = try d.host.sh("sysctl -qw net.ipv4.ip_forward=0; ip link del \(d.bridge)")
+        let broken = try d.cli(["doctor"])
+        #expect(broken.status == 1)
+        #expect(broken.stdout.contains("FAIL  ip_forward"))
+        #expect(broken.stdout.contains("FAIL  bridge \(d.bridge)"))
+        #expect(broken.stdout.contains("fix: restart berthd"))
+        let json = try d.cli(["doctor", "--format", "{{.Name}}={{.Status}}"])
+        #expect(json.stdout.contains("ip_forward=failure"))
+        // The advice holds: a restart recreates the bridge and turns forwarding back on.
+        d.stop()
+        try d.start()
+        #expect(try d.cli(["doctor"]).status == 0)
+    }
+
     @Test func pruneRemovesOnlyWhatTheFilterSelects() throws {
         let d = try Daemon()
         defer { d.close() }

@@ -17,6 +17,8 @@ public protocol SystemService: Sendable {
 /// `GET /berth/doctor`: berth's own endpoint (not Docker's) for `berth doctor`.
 public protocol DiagnosticsService: Sendable {
     func doctor() async throws -> [DoctorCheck]
+    /// Repairs what berth can repair itself, then checks again.
+    func doctorFix() async throws -> [DoctorCheck]
 }
 
 /// One finding of `berth doctor`.

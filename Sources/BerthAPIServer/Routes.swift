@@ -36,6 +36,7 @@ public enum Routes {
         ]
         if let diagnostics {
             routes.append(Route("GET", "/berth/doctor") { _ in try .json(try await diagnostics.doctor()) })
+            routes.append(Route("POST", "/berth/doctor/fix") { _ in try .json(try await diagnostics.doctorFix()) })
         }
         return routes
     }

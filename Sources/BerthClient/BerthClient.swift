@@ -59,7 +59,9 @@ public struct BerthClient: Sendable {
     }
 
     /// berth's own `GET /berth/doctor`.
-    public func doctor() throws -> [DoctorCheck] { try decode([DoctorCheck].self, try checked("GET", "/berth/doctor")) }
+    public func doctor(fix: Bool = false) throws -> [DoctorCheck] {
+        try decode([DoctorCheck].self, fix ? try checked("POST", "/berth/doctor/fix") : try checked("GET", "/berth/doctor"))
+    }
 
     // MARK: HTTP
 

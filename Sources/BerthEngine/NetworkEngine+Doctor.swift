@@ -1,6 +1,7 @@
 import BerthAPI
 import BerthAddressing
 import BerthCore
+import BerthIPAM
 import BerthStore
 import BerthSystem
 
@@ -87,6 +88,23 @@ extension NetworkEngine: DiagnosticsService {
             checks.append(DoctorCheck(name: "orphans", status: .ok, detail: "no left-over berth links"))
         }
         return checks
+    }
+
+    /// `berth doctor --fix`: what the reconciler does at start (recreate missing bridges, remove
+    /// left-over links, rewrite the firewall), plus ip_forward; then the checks again.
+    public func doctorFix() async throws -> [DoctorCheck] {
+        for probe in (try? kernel.linkNames(prefix: LinuxNetworkKernel.carrierProbePrefix)) ?? [] {
+            try? kernel.deleteLink(probe)
+        }
+        for n in try networks() where n.driver == "bridge" && n.state == .ready {
+            guard let b = n.bridge, (try? kernel.linkExists(b)) != true, let plan = try? addressingPlan(of: n) else { continue }
+            try kernel.ensureBridge(
+                BridgeSpec(name: try InterfaceName(validating: b), gateway: plan.gatewayInterface, mtu: n.mtu))
+            try kernel.enableRouteLocalnet(bridge: b)
+        }
+        if try networks().contains(where: { $0.driver == "bridge" }) { try kernel.enableIPForwarding() }
+        try syncFirewall()
+        return try await doctor()
     }
 
     /// Reads in the engine's host namespace (directly when that is the process's own).

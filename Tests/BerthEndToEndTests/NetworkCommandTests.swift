@@ -139,7 +139,13 @@ import Testing
         #expect(broken.stdout.contains("fix: restart berthd"))
         let json = try d.cli(["doctor", "--format", "{{.Name}}={{.Status}}"])
         #expect(json.stdout.contains("ip_forward=failure"))
-        // The advice holds: a restart recreates the bridge and turns forwarding back on.
+        // --fix repairs both without a restart.
+        let fixed = try d.cli(["doctor", "--fix"])
+        #expect(fixed.status == 0, "\(fixed.stdout)\(fixed.stderr)")
+        #expect(try d.host.sh("ip -o -4 addr show \(d.bridge)").stdout.contains("172.17.0.1/16"))
+        #expect(try d.host.sh("sysctl -n net.ipv4.ip_forward").stdout.trimmed == "1")
+        // And the other advice holds too: a restart recreates a missing bridge.
+        _ = try d.host.sh("ip link del \(d.bridge)")
         d.stop()
         try d.start()
         #expect(try d.cli(["doctor"]).status == 0)

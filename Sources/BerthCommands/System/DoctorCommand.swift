@@ -10,14 +10,17 @@ struct DoctorCommand: ParsableCommand {
         discussion: """
             Checks ip_forward, berth's nftables table, a FORWARD drop policy from another firewall (Docker's),
             br_netfilter, bridges missing from the kernel, subnets overlapping host routes, and left-over links.
-            Exits 1 when a check fails.
+            Exits 1 when a check fails. With --fix, berth first repairs what it can, then reports.
             """)
 
     @Option(name: [.short, .long], help: "Output format: 'json', or a Go template per check such as '{{.Name}} {{.Status}}'.")
     var format: String?
 
+    @Flag(help: "Repair what berth can: recreate missing bridges, remove left-over links, rewrite berth's rules, set ip_forward.")
+    var fix = false
+
     func run() throws {
-        let checks = try Connection.client().doctor()
+        let checks = try Connection.client().doctor(fix: fix)
         if let format {
             let template = try GoTemplate(format == "json" ? "{{json .}}" : format)
             for c in checks { print(try template.render(c)) }

@@ -42,6 +42,9 @@ show berth network create --subnet 10.9.0.0/16 --gateway 10.8.0.1 offgw || true
 show berth network rm bridge || true
 show berth network rm nosuchnet || true
 
+step "berth doctor: what could break container networking here, read from the live kernel"
+show berth doctor || true
+
 step "Removing the network removes its bridge and rules"
 show berth network rm mynet
 ip link show "br-${id:0:12}" 2>&1 | head -1 || true

@@ -96,10 +96,10 @@ extension NetworkEngine {
             ep.state = .ready
             try store.write { [ep] tx in try tx.save(ep) }
             try syncFirewall()
-            rollback.commit()
             // U2/U3: sandboxes on user-defined networks get the resolver at 127.0.0.11 (the default
-            // bridge does not: scenario B6).
+            // bridge does not: scenario B6). A resolver that cannot start undoes the whole connect.
             if !n.predefined { try await ensureDNS(sandbox: request.sandbox) }
+            rollback.commit()
             return ep
         } catch {
             let failures = rollback.unwind()

@@ -44,11 +44,6 @@ public struct DNSName: Hashable, Sendable, CustomStringConvertible {
     public static func == (l: DNSName, r: DNSName) -> Bool { l.canonical == r.canonical }
     public func hash(into h: inout Hasher) { h.combine(canonical) }
 
-    /// Whether this name ends with `suffix` (`db.mynet.` is under `mynet.`).
-    public func isSubdomain(of suffix: DNSName) -> Bool {
-        suffix.labels.count <= labels.count && Array(canonical.suffix(suffix.labels.count)) == suffix.canonical
-    }
-
     /// The `in-addr.arpa` name for reverse lookups of `address` (RFC 1035 §3.5).
     public static func reverse(_ bytes: [UInt8]) -> DNSName {
         DNSName(uncheckedLabels: bytes.reversed().map { String($0) } + ["in-addr", "arpa"])

@@ -128,7 +128,5 @@ public final class LinuxNetworkKernel: NetworkKernel {
     }
 
     /// Runs `body` in the host namespace: directly when that is ours, else on a dedicated thread.
-    func inHost(_ body: () throws -> Void) throws {
-        if hostIsCurrent { try body() } else { try host.run(body) }
-    }
+    func inHost(_ body: () throws -> Void) throws { try host.runHere(body) }
 }

@@ -5,8 +5,9 @@ import BerthStore
 /// The Docker Engine API's view of the engine's networks.
 extension NetworkEngine: NetworkService {
     public func listNetworks(filters: NetworkFilters) async throws -> [NetworkResource] {
-        try networks().map { try resource($0) }.filter { r in
-            filters.matches(r, predefined: ["bridge", "host", "none"].contains(r.name) && isPredefined(r.id))
+        try networks().compactMap { n in
+            let r = try resource(n)
+            return filters.matches(r, predefined: n.predefined) ? r : nil
         }
     }
 
@@ -40,8 +41,6 @@ extension NetworkEngine: NetworkService {
         let removed = try pruneNetworks { [keep] n in !keep.contains(n.id) }
         return NetworkPruneResponse(networksDeleted: removed)
     }
-
-    func isPredefined(_ id: String) -> Bool { (try? network(id).predefined) ?? false }
 
     /// A network record with its endpoints, in Docker's shape.
     func resource(_ n: NetworkRecord) throws -> NetworkResource {

@@ -108,8 +108,5 @@ extension NetworkEngine: DiagnosticsService {
     }
 
     /// Reads in the engine's host namespace (directly when that is the process's own).
-    func inHostNamespace<T>(_ body: () throws -> T) throws -> T {
-        if config.hostNamespace.path == NetworkNamespace.current.path { return try body() }
-        return try config.hostNamespace.run(body)
-    }
+    func inHostNamespace<T>(_ body: () throws -> T) throws -> T { try config.hostNamespace.runHere(body) }
 }

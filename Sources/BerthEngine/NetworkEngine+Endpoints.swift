@@ -72,8 +72,9 @@ extension NetworkEngine {
                         hostPort: Int(port), containerIP: address.description, containerPort: Int(p.containerPort)))
             }
             try store.write { [mappings] tx in
+                let published = try tx.portMappings()
                 for m in mappings {
-                    if let clash = try tx.portMappings().first(where: {
+                    if let clash = published.first(where: {
                         $0.proto == m.proto && $0.hostPort == m.hostPort && ($0.hostIP == m.hostIP || $0.hostIP.isEmpty || m.hostIP.isEmpty)
                     }) {
                         throw BerthError.conflict(

@@ -31,7 +31,7 @@ public final class PortReservations: @unchecked Sendable {
         let bound: UInt16
         let work = { () throws -> (Int32, UInt16) in try PortReservations.bind(proto: proto, ip: hostIP, port: port) }
         do {
-            (fd, bound) = ns.path == NetworkNamespace.current.path ? try work() : try ns.run(work)
+            (fd, bound) = try ns.runHere(work)
         } catch let e as SystemCallError where e.errno == .EADDRINUSE {
             throw BerthError.conflict(
                 "cannot publish \(hostIP?.description ?? "0.0.0.0"):\(port)/\(proto) for \(owner): the port is already in use on the host; choose another host port or stop what uses it")

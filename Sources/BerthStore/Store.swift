@@ -150,9 +150,6 @@ public struct Transaction {
     public func allocations(network: String) throws -> [AddressAllocationRecord] {
         try AddressAllocationRecord.filter(Column("networkId") == network).fetchAll(db)
     }
-    public func allocationCount(network: String) throws -> Int {
-        try AddressAllocationRecord.filter(Column("networkId") == network).fetchCount(db)
-    }
     public func insert(_ a: AddressAllocationRecord) throws { try a.insert(db) }
     public func deleteAllocation(network: String, address: String) throws -> Bool {
         try AddressAllocationRecord.deleteOne(db, key: ["networkId": network, "address": address])

@@ -27,13 +27,6 @@ public final class FileLock: @unchecked Sendable {
         return FileLock(fd: fd, path: path)
     }
 
-    /// Whether another process holds the lock right now.
-    public static func isHeld(_ path: String) -> Bool {
-        guard let lock = try? acquire(path, wait: false) else { return FileSystem.exists(path) }
-        lock.unlock()
-        return false
-    }
-
     public func unlock() {
         guard fd >= 0 else { return }
         Syscall.close(fd)

@@ -96,6 +96,12 @@ public struct NetworkNamespace: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// Runs `body` in this namespace: directly on the calling thread when it is the process's own
+    /// namespace (no thread needed), else like `run`.
+    public func runHere<T>(_ body: () throws -> T) throws -> T {
+        path == NetworkNamespace.current.path ? try body() : try run(body)
+    }
+
     /// Like `run`, but suspends instead of blocking a concurrency thread.
     public func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
         let path = self.path

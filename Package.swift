@@ -123,6 +123,7 @@ let package = Package(
         .testTarget(
             name: "BerthRuntimeTests", dependencies: ["BerthRuntime", "BerthImage", "BerthSystem", "BerthTestSupport"],
             swiftSettings: swiftSettings),
+        .testTarget(name: "BerthAPITests", dependencies: ["BerthAPI", "BerthCore"], swiftSettings: swiftSettings),
         .testTarget(name: "BerthStoreTests", dependencies: ["BerthStore", "BerthSystem"], swiftSettings: swiftSettings),
         .testTarget(
             name: "BerthEngineTests", dependencies: ["BerthEngine", "BerthFirewall", "BerthIPAM", "BerthStore", "BerthTestSupport"], swiftSettings: swiftSettings),

@@ -11,6 +11,7 @@ let package = Package(
     products: [
         .executable(name: "berthd", targets: ["berthd"]),
         .executable(name: "berth", targets: ["berth"]),
+        .executable(name: "berth-monitor", targets: ["berth-monitor"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
@@ -64,7 +65,7 @@ let package = Package(
             name: "BerthEngine",
             dependencies: [
                 "BerthCore", "BerthAddressing", "BerthIPAM", "BerthAPI", "BerthSystem", "BerthNetlink",
-                "BerthFirewall", "BerthStore", "BerthDNS", "BerthDNSWire",
+                "BerthFirewall", "BerthStore", "BerthDNS", "BerthDNSWire", "BerthImage", "BerthRuntime",
             ],
             swiftSettings: swiftSettings),
 
@@ -84,7 +85,7 @@ let package = Package(
             name: "BerthDaemon",
             dependencies: [
                 "BerthCore", "BerthAPI", "BerthEngine", "BerthAPIServer", "BerthSystem", "BerthStore", "BerthIPAM",
-                "BerthFirewall", "BerthNetlink", "BerthDNS", "BerthAddressing",
+                "BerthFirewall", "BerthNetlink", "BerthDNS", "BerthAddressing", "BerthImage", "BerthRuntime",
             ],
             swiftSettings: swiftSettings),
         .target(
@@ -96,6 +97,7 @@ let package = Package(
             swiftSettings: swiftSettings),
         .executableTarget(name: "berthd", dependencies: ["BerthDaemon"], swiftSettings: swiftSettings),
         .executableTarget(name: "berth", dependencies: ["BerthCommands"], swiftSettings: swiftSettings),
+        .executableTarget(name: "berth-monitor", dependencies: ["BerthRuntime"], swiftSettings: swiftSettings),
 
         // MARK: tests (tier 1 unit, tier 2 privileged, tier 3 end-to-end; see README)
         .target(

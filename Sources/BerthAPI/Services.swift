@@ -48,3 +48,64 @@ public struct DoctorCheck: Codable, Sendable, Equatable {
         case fix = "Fix"
     }
 }
+
+/// `docker logs` options (query parameters of `GET /containers/{id}/logs`).
+public struct LogOptions: Sendable, Equatable {
+    public var stdout: Bool
+    public var stderr: Bool
+    public var follow: Bool
+    public var timestamps: Bool
+    /// nil = all lines.
+    public var tail: Int?
+
+    public init(stdout: Bool = true, stderr: Bool = true, follow: Bool = false, timestamps: Bool = false, tail: Int? = nil) {
+        self.stdout = stdout
+        self.stderr = stderr
+        self.follow = follow
+        self.timestamps = timestamps
+        self.tail = tail
+    }
+}
+
+/// One piece of a container's output: stream 1 = stdout, 2 = stderr (Docker's stdcopy numbering).
+public struct OutputFrame: Sendable, Equatable {
+    public var stream: UInt8
+    public var bytes: [UInt8]
+
+    public init(stream: UInt8, bytes: [UInt8]) {
+        self.stream = stream
+        self.bytes = bytes
+    }
+}
+
+/// What the API server needs from the engine for `/containers` and `/exec`.
+public protocol ContainerService: Sendable {
+    func createContainer(_ request: ContainerCreateRequest, name: String?) async throws -> ContainerCreateResponse
+    func startContainer(_ ref: String) async throws
+    func stopContainer(_ ref: String, timeout: Int?) async throws
+    func restartContainer(_ ref: String, timeout: Int?) async throws
+    func killContainer(_ ref: String, signal: String?) async throws
+    func waitContainer(_ ref: String, condition: String) async throws -> ContainerWaitResponse
+    func removeContainer(_ ref: String, force: Bool) async throws
+    func inspectContainer(_ ref: String) async throws -> ContainerInspect
+    func listContainers(all: Bool, filters: ContainerFilters) async throws -> [ContainerSummary]
+    /// The container's output; `tty` says whether frames are raw (TTY) or multiplexed.
+    func containerLogs(_ ref: String, options: LogOptions) async throws -> (tty: Bool, frames: AsyncThrowingStream<OutputFrame, any Error>)
+    func topContainer(_ ref: String, psArgs: String) async throws -> ContainerTopResponse
+    func execCreate(_ ref: String, _ request: ExecCreateRequest) async throws -> ExecCreateResponse
+    func execStart(_ id: String, _ request: ExecStartRequest, input: [UInt8]) async throws -> (tty: Bool, frames: AsyncThrowingStream<OutputFrame, any Error>)
+    func execInspect(_ id: String) async throws -> ExecInspect
+    func connectNetwork(_ network: String, _ request: NetworkConnectRequest) async throws
+    func disconnectNetwork(_ network: String, _ request: NetworkDisconnectRequest) async throws
+}
+
+/// What the API server needs for `/images`.
+public protocol ImageService: Sendable {
+    func listImages() async throws -> [ImageSummary]
+    func inspectImage(_ ref: String) async throws -> ImageInspect
+    func removeImage(_ ref: String, force: Bool) async throws -> [ImageDeleteResponseItem]
+    /// `docker load`: returns the loaded references ("busybox:latest" or an image id).
+    func loadImages(archive: [UInt8]) async throws -> [String]
+    /// `docker import`: returns the new image's id.
+    func importImage(archive: [UInt8], reference: String?, changes: [String]) async throws -> String
+}

@@ -15,6 +15,12 @@ public final class APIServer: Sendable {
 
     /// Largest request body accepted (Docker's create bodies are a few KiB).
     public static let maxBodySize = 1 << 20
+    /// Image archives (`/images/load`, `/images/create?fromSrc=-`) may be large.
+    public static let maxArchiveSize = 1 << 30
+
+    static func bodyLimit(_ uri: String) -> Int {
+        uri.contains("/images/load") || uri.contains("/images/create") ? maxArchiveSize : maxBodySize
+    }
 
     public init(socketPath: String, routes: [Route]) {
         self.socketPath = socketPath
@@ -75,19 +81,34 @@ public final class APIServer: Sendable {
                     body = []
                     tooLarge = false
                 case .body(var buffer):
-                    if body.count + buffer.readableBytes > maxBodySize {
+                    if body.count + buffer.readableBytes > bodyLimit(head?.uri ?? "") {
                         tooLarge = true
                     } else if let bytes = buffer.readBytes(length: buffer.readableBytes) {
                         body += bytes
                     }
                 case .end:
                     guard let h = head else { continue }
+                    var requestHeaders: [String: String] = [:]
+                    for (k, v) in h.headers { requestHeaders[k.lowercased()] = v }
                     let response: APIResponse =
                         tooLarge
-                        ? .error("request body is larger than \(maxBodySize) bytes", status: 413)
-                        : await router.handle(method: h.method.rawValue, uri: h.uri, body: body)
+                        ? .error("request body is larger than \(bodyLimit(h.uri)) bytes", status: 413)
+                        : await router.handle(method: h.method.rawValue, uri: h.uri, body: body, headers: requestHeaders)
                     var headers = HTTPHeaders()
                     if !response.contentType.isEmpty { headers.add(name: "Content-Type", value: response.contentType) }
+                    if let stream = response.stream {
+                        if response.upgrade {
+                            headers.add(name: "Connection", value: "Upgrade")
+                            headers.add(name: "Upgrade", value: "tcp")
+                        }
+                        headers.add(name: "Api-Version", value: BerthVersion.apiVersion)
+                        try await outbound.write(
+                            .head(HTTPResponseHead(version: h.version, status: HTTPResponseStatus(statusCode: response.status), headers: headers)))
+                        let writer = StreamWriter { bytes in try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: bytes)))) }
+                        try? await stream(writer)
+                        try await outbound.write(.end(nil))
+                        return
+                    }
                     headers.add(name: "Content-Length", value: String(response.body.count))
                     headers.add(name: "Api-Version", value: BerthVersion.apiVersion)
                     headers.add(name: "Server", value: "berth/\(BerthVersion.version)")

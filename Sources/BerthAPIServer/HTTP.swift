@@ -11,6 +11,11 @@ public struct APIRequest: Sendable {
     /// Values of `{name}` placeholders of the matched route.
     public var parameters: [String: String] = [:]
     public var body: [UInt8]
+    /// Request headers (lower-cased names).
+    public var headers: [String: String] = [:]
+
+    /// Whether the client asked to take over the connection (`Connection: Upgrade`, `Upgrade: tcp`).
+    public var wantsUpgrade: Bool { headers["upgrade"] != nil }
 
     /// Decodes the JSON body, turning decoding failures into a 400 naming the field.
     public func decode<T: Decodable>(_ type: T.Type) throws -> T {
@@ -50,12 +55,37 @@ public struct APIRequest: Sendable {
     }
 }
 
+/// Writes the body of a streamed response as it is produced.
+public struct StreamWriter: Sendable {
+    let sink: @Sendable ([UInt8]) async throws -> Void
+
+    public init(_ sink: @escaping @Sendable ([UInt8]) async throws -> Void) { self.sink = sink }
+
+    public func write(_ bytes: [UInt8]) async throws {
+        if !bytes.isEmpty { try await sink(bytes) }
+    }
+}
+
 /// What a handler returns.
 public struct APIResponse: Sendable {
     public var status: Int
     public var contentType: String
     public var body: [UInt8]
     public var headers: [(String, String)] = []
+    /// A body produced while it is sent (logs, exec output). The connection closes after it.
+    public var stream: (@Sendable (StreamWriter) async throws -> Void)?
+    /// Answer `101 UPGRADED` and hand over the raw connection (Docker's hijacked attach/exec streams).
+    public var upgrade = false
+
+    /// A streamed body: chunked HTTP, or a hijacked raw connection when the client asked to upgrade.
+    public static func streaming(
+        contentType: String, upgrade: Bool, _ body: @escaping @Sendable (StreamWriter) async throws -> Void
+    ) -> APIResponse {
+        var r = APIResponse(status: upgrade ? 101 : 200, contentType: contentType, body: [])
+        r.stream = body
+        r.upgrade = upgrade
+        return r
+    }
 
     public init(status: Int = 200, contentType: String = "application/json", body: [UInt8]) {
         self.status = status
@@ -117,7 +147,7 @@ public struct Router: Sendable {
     public init(routes: [Route]) { self.routes = routes }
 
     /// Splits `/v1.43/networks/x?filters=…` into a request and runs the matching handler.
-    public func handle(method: String, uri: String, body: [UInt8]) async -> APIResponse {
+    public func handle(method: String, uri: String, body: [UInt8], headers: [String: String] = [:]) async -> APIResponse {
         let (path, query) = Router.split(uri)
         var parts = path.split(separator: "/").map { Router.percentDecode(String($0)) }
         if let first = parts.first, first.hasPrefix("v"), Double(first.dropFirst()) != nil { parts.removeFirst() }
@@ -130,7 +160,8 @@ public struct Router: Sendable {
                 continue
             }
             let request = APIRequest(
-                method: method, path: "/" + parts.joined(separator: "/"), query: query, parameters: params, body: body)
+                method: method, path: "/" + parts.joined(separator: "/"), query: query, parameters: params, body: body,
+                headers: headers)
             do {
                 var response = try await route.handler(request)
                 if method == "HEAD" { response.body = [] }
@@ -151,7 +182,9 @@ public struct Router: Sendable {
         for pair in uri[uri.index(after: q)...].split(separator: "&") {
             let kv = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             let key = percentDecode(String(kv[0]), plusIsSpace: true)
-            query[key] = kv.count > 1 ? percentDecode(String(kv[1]), plusIsSpace: true) : ""
+            let value = kv.count > 1 ? percentDecode(String(kv[1]), plusIsSpace: true) : ""
+            // A repeated parameter keeps every value, NUL-separated (see `APIRequest.queryAll`).
+            query[key] = query[key].map { $0 + "\u{0}" + value } ?? value
         }
         return (String(uri[..<q]), query)
     }

@@ -4,7 +4,8 @@ import BerthCore
 /// Berth's route table: Docker Engine API paths and thin handlers (decode → service → encode).
 public enum Routes {
     public static func all(
-        networks: any NetworkService, system: any SystemService, diagnostics: (any DiagnosticsService)? = nil
+        networks: any NetworkService, system: any SystemService, diagnostics: (any DiagnosticsService)? = nil,
+        containers: (any ContainerService)? = nil, images: (any ImageService)? = nil
     ) -> [Route] {
         var routes = [
             Route("GET", "/_ping") { _ in
@@ -34,6 +35,7 @@ public enum Routes {
                 return .empty()
             },
         ]
+        if let containers, let images { routes += ContainerRoutes.all(containers: containers, images: images) }
         if let diagnostics {
             routes.append(Route("GET", "/berth/doctor") { _ in try .json(try await diagnostics.doctor()) })
             routes.append(Route("POST", "/berth/doctor/fix") { _ in try .json(try await diagnostics.doctorFix()) })

@@ -67,23 +67,19 @@ public struct BerthClient: Sendable {
 
     /// A request whose non-2xx reply becomes a `BerthError` carrying the daemon's message.
     public func checked(_ method: String, _ path: String, body: [UInt8]? = nil) throws -> [UInt8] {
-        let reply = try request(method, path, body: body)
-        guard (200..<300).contains(reply.status) else {
-            let message =
-                (try? JSONDecoder().decode(ErrorResponse.self, from: Data(reply.body)).message)
-                ?? String(decoding: reply.body, as: UTF8.self)
-            let code: BerthError.Code =
-                switch reply.status {
-                case 400, 413: .invalidArgument
-                case 403: .forbidden
-                case 404: .notFound
-                case 409: .conflict
-                case 501: .notImplemented
-                default: .system
-                }
-            throw BerthError(code, message, causeText: BerthClient.daemonCause(reply.status))
+        try checkedReply(try request(method, path, body: body))
+    }
+
+    static func code(forStatus status: Int) -> BerthError.Code {
+        switch status {
+        case 304: .notModified
+        case 400, 413: .invalidArgument
+        case 403: .forbidden
+        case 404: .notFound
+        case 409: .conflict
+        case 501: .notImplemented
+        default: .system
         }
-        return reply.body
     }
 
     /// The cause text marking an error as the daemon's reply (so the CLI can say "Error response from daemon").

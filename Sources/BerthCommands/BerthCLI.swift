@@ -17,7 +17,13 @@ public struct BerthCLI: ParsableCommand {
             set BERTH_NO_AUTOSTART=1 to prevent that.
             """,
         version: "berth version \(BerthAPIVersion.text)",
-        subcommands: [NetworkCommand.self, DoctorCommand.self, VersionCommand.self, InfoCommand.self])
+        subcommands: [
+            RunCommand.self, CreateCommand.self, StartCommand.self, StopCommand.self, RestartCommand.self,
+            KillCommand.self, RemoveCommand.self, PsCommand.self, LogsCommand.self, ExecCommand.self,
+            InspectCommand.self, TopCommand.self, PortCommand.self, WaitCommand.self,
+            ImagesCommand.self, ImportCommand.self, LoadCommand.self, RmiCommand.self,
+            NetworkCommand.self, DoctorCommand.self, VersionCommand.self, InfoCommand.self,
+        ])
 
     public init() {}
 

@@ -20,6 +20,8 @@ public struct BerthError: Error, CustomStringConvertible, Sendable, Equatable {
         case internalError
         /// The feature is not implemented (HTTP 501).
         case notImplemented
+        /// Nothing to do (Docker's 304 for starting a running container).
+        case notModified
     }
 
     public var code: Code
@@ -59,6 +61,7 @@ extension BerthError.Code {
         case .forbidden: 403
         case .system, .internalError: 500
         case .notImplemented: 501
+        case .notModified: 304
         }
     }
 }

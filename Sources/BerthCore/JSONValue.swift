@@ -273,7 +273,9 @@ extension JSONValue {
     }
 
     /// The JSON null, as a plain value (see `plain`).
-    public struct Null: Sendable {}
+    public struct Null: Sendable {
+        public init() {}
+    }
 
     /// As plain Swift values: [String: Any], [Any], String, Int, Double, Bool, `Null`.
     public var plain: Any {

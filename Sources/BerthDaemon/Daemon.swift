@@ -41,17 +41,28 @@ final class Daemon: Sendable {
         for w in setup.warnings { Log.warning(w) }
 
         if options.cleanup {
+            await setup.containers.teardownAll()
             try await engine.teardownAll()
             try? FileSystem.remove(socketPath)
             Log.info("removed every network, bridge, veth and rule berth made")
             return 0
         }
 
-        let report = try await engine.start()
+        // Containers whose monitors survived hold their published ports themselves.
+        let live = await setup.containers.liveOwners()
+        let report = try await engine.start(portsHeldElsewhere: live)
         for r in report.undone { Log.info("reconcile: undid half-made \(r)") }
         for r in report.finished { Log.info("reconcile: finished \(r)") }
         for r in report.recreated { Log.info("reconcile: recreated \(r)") }
         for r in report.failures { Log.warning("reconcile: \(r)") }
+        for r in await setup.containers.reconcile() { Log.info("reconcile: \(r)") }
+        Log.info("OCI runtime: \(setup.runtime.name) (\(setup.runtime.reason))")
+        do {
+            let busybox = try setup.images.ensureBuiltin(busyboxBinary: options.busybox)
+            Log.info("built-in image busybox:latest is \(busybox.id)")
+        } catch {
+            Log.warning("no built-in busybox image: \(error)")
+        }
 
         let server = try await DaemonSetup.startServer(setup: setup, socketPath: socketPath)
         Log.info("serving the Docker Engine API on \(socketPath)")

@@ -7,6 +7,8 @@ import Foundation
 import BerthEngine
 import BerthFirewall
 import BerthIPAM
+import BerthImage
+import BerthRuntime
 import BerthStore
 import BerthSystem
 
@@ -15,6 +17,9 @@ struct DaemonSetup: Sendable {
     let options: DaemonOptions
     let config: DaemonNetworkConfig
     let engine: NetworkEngine
+    let containers: ContainerEngine
+    let images: ImageStore
+    let runtime: RuntimeChoice
     let firewall: NftablesDriver
     var warnings: [String] { config.warnings }
 
@@ -27,7 +32,25 @@ struct DaemonSetup: Sendable {
         let dns = try EmbeddedDNS(upstreams: upstreamResolvers(config: config).map { ($0, 53) })
         let engine = NetworkEngine(
             config: engineConfig, store: store, kernel: try LinuxNetworkKernel(), firewall: firewall, dns: dns)
-        return DaemonSetup(options: options, config: config, engine: engine, firewall: firewall)
+        let images = try ImageStore(root: options.root + "/images")
+        try FileSystem.makeDirectories(options.run + "/runtime", mode: 0o700)
+        let runtime = try RuntimeProbe.choose(preferred: options.runtime, scratch: options.run + "/runtime").get()
+        let containerConfig = ContainerEngineConfig(
+            containersDirectory: options.root + "/containers", netnsDirectory: options.run + "/netns",
+            namedNetnsDirectory: options.namedNetnsDirectory, monitorPath: monitorPath(),
+            runtime: OCIRuntime(name: runtime.name, path: runtime.path, root: options.run + "/runtime/" + runtime.name),
+            runtimeReason: runtime.reason)
+        let containers = ContainerEngine(config: containerConfig, store: store, networks: engine, images: images)
+        return DaemonSetup(
+            options: options, config: config, engine: engine, containers: containers, images: images, runtime: runtime,
+            firewall: firewall)
+    }
+
+    /// `berth-monitor` sits next to `berthd` (both come from the same build or package).
+    static func monitorPath() -> String {
+        let exe = (try? FileSystem.readLink("/proc/self/exe")) ?? "/usr/local/bin/berthd"
+        let dir = exe.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
+        return dir + "/berth-monitor"
     }
 }
 
@@ -49,7 +72,9 @@ extension DaemonSetup {
     static func startServer(setup: DaemonSetup, socketPath: String) async throws -> APIServer {
         let server = APIServer(
             socketPath: socketPath,
-            routes: Routes.all(networks: setup.engine, system: SystemInfo(setup: setup), diagnostics: setup.engine))
+            routes: Routes.all(
+                networks: setup.engine, system: SystemInfo(setup: setup), diagnostics: setup.engine,
+                containers: setup.containers, images: ImageAPI(store: setup.images, containers: setup.containers)))
         try await server.start()
         return server
     }

@@ -21,7 +21,7 @@ extension NetworkEngine {
     /// - endpoints whose sandbox no longer exists are removed, with their veth, ports and address;
     /// - published ports are reserved again; the firewall is rewritten from the store in one batch.
     @discardableResult
-    public func start() async throws -> ReconcileReport {
+    public func start(portsHeldElsewhere: Set<String> = []) async throws -> ReconcileReport {
         var report = ReconcileReport()
         for ep in try endpoints() {
             let sandboxGone = !NetworkNamespace(path: ep.sandbox).exists
@@ -54,8 +54,10 @@ extension NetworkEngine {
                 } catch { report.failures.append("bridge \(bridge): \(error)") }
             }
         }
-        // Published ports of surviving endpoints: hold them again.
-        for m in try portMappings() {
+        // Published ports of surviving endpoints: hold them again (unless a running container's
+        // monitor still holds them: `portsHeldElsewhere` names those owners).
+        let heldEndpoints = Set(try endpoints().filter { portsHeldElsewhere.contains($0.ownerId) }.map(\.id))
+        for m in try portMappings() where !heldEndpoints.contains(m.endpointId) {
             do {
                 _ = try ports.reserve(proto: m.proto, hostIP: IPv4Address(m.hostIP), port: UInt16(m.hostPort), owner: m.endpointId)
             } catch { report.failures.append("port \(m.hostPort)/\(m.proto): \(error)") }

@@ -51,6 +51,14 @@ public final class PortReservations: @unchecked Sendable {
 
     public var count: Int { lock.withLock { held.count } }
 
+    /// The reservation socket of a held port, to hand to a process that keeps it (the container's monitor).
+    public func descriptor(proto: String, hostIP: IPv4Address?, port: UInt16) -> Int32? {
+        lock.withLock { held[PortReservations.key(proto, hostIP, port)] }
+    }
+
+    /// Forgets a port another process now holds (closes berthd's copy only).
+    public func handedOver(proto: String, hostIP: IPv4Address?, port: UInt16) { release(proto: proto, hostIP: hostIP, port: port) }
+
     static func bind(proto: String, ip: IPv4Address?, port: UInt16) throws -> (Int32, UInt16) {
         let s = try Sockets.bindIPv4(proto == "udp" ? .udp : .tcp, address: ip?.value ?? 0, port: port)
         return (s.fd, s.port)

@@ -157,3 +157,62 @@ public struct AddressReleaseRecord: Codable, Sendable, Equatable, FetchableRecor
         self.sequence = sequence
     }
 }
+
+/// One container. `spec` is the engine's JSON of what the user asked for (Docker's create body);
+/// the other columns are what berth made of it. Written before any kernel object is made.
+public struct ContainerRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "container"
+
+    /// Docker's states, plus `starting` (berth is making the sandbox; at startup this means "undo").
+    public enum State: String, Codable, Sendable, DatabaseValueConvertible {
+        case created, starting, running, exited, removing
+    }
+
+    public var id: String
+    public var name: String
+    public var image: String
+    public var imageId: String
+    public var created: String
+    public var spec: String
+    public var state: State
+    /// Host PID of the container's first process while it runs.
+    public var pid: Int
+    public var monitorPid: Int
+    public var exitCode: Int
+    public var startedAt: String
+    public var finishedAt: String
+    public var error: String
+    public var oomKilled: Bool
+    /// The network namespace pin berth made (`$BERTH_RUN/netns/<id>`), or "" (host mode, or borrowed).
+    public var sandbox: String
+    /// The `/run/netns/<name>` pin made for `ip netns`, or "".
+    public var namedNetns: String
+    public var rootfsMounted: Bool
+    public var runtime: String
+    public var restartCount: Int
+
+    public init(
+        id: String, name: String, image: String, imageId: String, created: String, spec: String,
+        state: State = .created, runtime: String
+    ) {
+        self.id = id
+        self.name = name
+        self.image = image
+        self.imageId = imageId
+        self.created = created
+        self.spec = spec
+        self.state = state
+        self.pid = 0
+        self.monitorPid = 0
+        self.exitCode = 0
+        self.startedAt = ""
+        self.finishedAt = ""
+        self.error = ""
+        self.oomKilled = false
+        self.sandbox = ""
+        self.namedNetns = ""
+        self.rootfsMounted = false
+        self.runtime = runtime
+        self.restartCount = 0
+    }
+}

@@ -82,6 +82,29 @@ public final class Store: Sendable {
                 t.column("value", .integer).notNull()
             }
         }
+        m.registerMigration("v2-containers") { db in
+            try db.create(table: "container") { t in
+                t.primaryKey("id", .text)
+                t.column("name", .text).notNull().unique()
+                t.column("image", .text).notNull()
+                t.column("imageId", .text).notNull()
+                t.column("created", .text).notNull()
+                t.column("spec", .text).notNull()
+                t.column("state", .text).notNull()
+                t.column("pid", .integer).notNull()
+                t.column("monitorPid", .integer).notNull()
+                t.column("exitCode", .integer).notNull()
+                t.column("startedAt", .text).notNull()
+                t.column("finishedAt", .text).notNull()
+                t.column("error", .text).notNull()
+                t.column("oomKilled", .boolean).notNull()
+                t.column("sandbox", .text).notNull()
+                t.column("namedNetns", .text).notNull()
+                t.column("rootfsMounted", .boolean).notNull()
+                t.column("runtime", .text).notNull()
+                t.column("restartCount", .integer).notNull()
+            }
+        }
         return m
     }
 
@@ -144,6 +167,16 @@ public struct Transaction {
     public func deletePortMappings(endpoint: String) throws {
         _ = try PortMappingRecord.filter(Column("endpointId") == endpoint).deleteAll(db)
     }
+
+    // MARK: containers
+
+    public func containers() throws -> [ContainerRecord] { try ContainerRecord.order(Column("created")).fetchAll(db) }
+    public func container(id: String) throws -> ContainerRecord? { try ContainerRecord.fetchOne(db, key: id) }
+    public func container(name: String) throws -> ContainerRecord? {
+        try ContainerRecord.filter(Column("name") == name).fetchOne(db)
+    }
+    public func save(_ c: ContainerRecord) throws { try c.save(db) }
+    public func deleteContainer(id: String) throws { _ = try ContainerRecord.deleteOne(db, key: id) }
 
     // MARK: addresses
 

@@ -1,3 +1,4 @@
+import CBerthSystem
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -87,5 +88,49 @@ extension FileSystem {
         var buf = [CChar](repeating: 0, count: 4096)
         let n = try Syscall.retrying("readlink \(path)") { readlink(path, &buf, buf.count - 1) }
         return String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}
+
+extension FileSystem {
+    /// `mount --bind source target`.
+    public static func bindMount(_ source: String, at target: String) throws {
+        try Syscall.retrying("bind-mount \(source) on \(target)") {
+            berth_mount(source, target, "none", berth_ms_bind(), nil)
+        }
+    }
+
+    /// Unmounts (lazily); not mounted or missing counts as done.
+    public static func unmount(_ target: String) throws {
+        if berth_umount2(target, berth_mnt_detach()) != 0 {
+            let e = Errno.current
+            if e != .EINVAL && e != .ENOENT { throw SystemCallError(call: "unmount \(target)", errno: e) }
+        }
+    }
+
+    /// Removes a directory tree (like `rm -rf`), not crossing into mounts below it.
+    public static func removeTree(_ path: String) throws {
+        let r = try Subprocess.run(["rm", "-rf", "--one-file-system", "--", path])
+        if !r.succeeded { throw SystemCallError(call: "rm -rf \(path): \(r.stderr)", errno: .EIO) }
+    }
+}
+
+extension FileSystem {
+    public static func rename(_ from: String, to: String) throws {
+        try Syscall.retrying("rename \(from) to \(to)") { Glibc.rename(from, to) }
+    }
+
+    public static func chmod(_ path: String, _ mode: mode_t) throws {
+        try Syscall.retrying("chmod \(path)") { Glibc.chmod(path, mode) }
+    }
+
+    /// Creates a symbolic link at `path` pointing to `target` (parent directories made).
+    public static func symlink(_ target: String, at path: String) throws {
+        try makeDirectories(parentOf: path)
+        try Syscall.retrying("symlink \(path)") { Glibc.symlink(target, path) }
+    }
+
+    /// mount(2) of a filesystem with data options.
+    public static func mount(source: String, target: String, type: String, options: String) throws {
+        try Syscall.retrying("mount \(type) on \(target)") { berth_mount(source, target, type, 0, options) }
     }
 }

@@ -33,3 +33,7 @@ int berth_is_nsfs(const char *path) {
     if (statfs(path, &st) != 0) return -1;
     return st.f_type == 0x6e736673 ? 1 : 0; // NSFS_MAGIC
 }
+#include <sys/prctl.h>
+#include <time.h>
+int berth_set_child_subreaper(void) { return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); }
+int berth_set_pdeathsig(int sig) { return prctl(PR_SET_PDEATHSIG, sig, 0, 0, 0); }

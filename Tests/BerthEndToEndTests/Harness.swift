@@ -18,6 +18,9 @@ final class Daemon: @unchecked Sendable {
     let table: String
     let bridge: String
     var pid: Int32 = 0
+    /// Where container namespaces appear by name (`/run/netns` only in the test of V1, so tests
+    /// never collide with each other's names).
+    var netnsDirectory: String
 
     /// Where `swift build` put the binaries (next to the test bundle).
     static var binDirectory: String {
@@ -35,6 +38,7 @@ final class Daemon: @unchecked Sendable {
         root = host.directory + "/root"
         run = host.directory + "/run"
         table = "bt" + TestSupport.randomHex(6)
+        netnsDirectory = host.directory + "/netns"
         bridge = table + "0"
         do {
             // An "uplink" for the host: a veth pair (this kernel has no dummy driver) whose far end is idle.
@@ -51,6 +55,7 @@ final class Daemon: @unchecked Sendable {
         [
             "BERTH_ROOT=\(root)", "BERTH_RUN=\(run)", "BERTH_NFT_TABLE=\(table)", "BERTH_BRIDGE=\(bridge)",
             "BERTH_CONFIG=\(host.directory)/daemon.json", "PATH=/usr/sbin:/usr/bin:/sbin:/bin",
+            "BERTH_NETNS_DIR=\(netnsDirectory)",
         ]
     }
 

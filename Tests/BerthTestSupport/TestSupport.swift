@@ -70,6 +70,11 @@ public final class ScratchNamespace: @unchecked Sendable {
         try await namespace.run { try Subprocess.run(["/bin/sh", "-c", command]) }
     }
 
+    /// Starts a shell command inside the namespace without waiting; returns its pid (kill it in a `defer`).
+    public func spawnBackground(_ command: String) throws -> Int32 {
+        try namespace.run { try Processes.spawn(["/bin/sh", "-c", command]) }
+    }
+
     public func close() {
         try? namespace.delete()
         TestSupport.removeTree(directory)

@@ -7,5 +7,6 @@ struct NetworkCommand: ParsableCommand {
         abstract: "Manage networks: Linux bridges with their subnets, NAT and isolation rules.",
         subcommands: [
             NetworkCreate.self, NetworkList.self, NetworkInspect.self, NetworkRemove.self, NetworkPrune.self,
+            NetworkConnect.self, NetworkDisconnect.self,
         ])
 }

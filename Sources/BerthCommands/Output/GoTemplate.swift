@@ -2,14 +2,25 @@ import BerthCore
 import Foundation
 
 /// The subset of Go's text/template that `docker … --format` users rely on, evaluated over a value's
-/// JSON form: `{{.Field.Sub}}`, `{{.}}`, `{{json .X}}`, `{{range .X}}…{{end}}` (over arrays and maps),
-/// `{{join .X ","}}`, `{{printf "%s" .X}}`-free text, and `table` prefixes handled by the caller.
+/// JSON form: fields (`{{.NetworkSettings.IPAddress}}`, `{{.}}`), functions `json`, `index`, `len`,
+/// `join`, `lower`, `upper`, `printf` (%s %d %v), parentheses with a field after them
+/// (`{{(index .NetworkSettings.Ports "80/tcp")}}`), `{{range}}…{{end}}` over arrays and maps and
+/// `{{if}}…{{else}}…{{end}}`. `table` prefixes are handled by the caller.
 public struct GoTemplate: Sendable {
+    indirect enum Expr: Sendable {
+        case field([String])
+        case string(String)
+        case number(Int)
+        case call(String, [Expr])
+        /// A parenthesised expression followed by fields: `(index .A "k").B`.
+        case sub(Expr, [String])
+    }
+
     indirect enum Node: Sendable {
         case text(String)
-        case value([String], json: Bool)
-        case join([String], String)
-        case range([String], [Node])
+        case expr(Expr)
+        case range(Expr, [Node])
+        case conditional(Expr, [Node], [Node])
     }
 
     let nodes: [Node]
@@ -23,21 +34,22 @@ public struct GoTemplate: Sendable {
             guard let close = rest[open.upperBound...].range(of: "}}") else {
                 throw .invalid("template: unclosed action in \"\(text)\"")
             }
-            tokens.append((true, rest[open.upperBound..<close.lowerBound].trimmingCharacters(in: .whitespaces)))
+            var action = rest[open.upperBound..<close.lowerBound]
+            if action.hasPrefix("-") { action = action.dropFirst() }
+            if action.hasSuffix("-") { action = action.dropLast() }
+            tokens.append((true, action.trimmingCharacters(in: .whitespaces)))
             rest = rest[close.upperBound...]
         }
         tokens.append((false, String(rest)))
         var index = 0
-        nodes = try GoTemplate.parse(tokens, &index, inRange: false, source: text)
+        let (parsed, end) = try GoTemplate.parse(tokens, &index, source: text)
+        if let end { throw .invalid("template: unexpected {{\(end)}} in \"\(text)\"") }
+        nodes = parsed
     }
 
-    static func path(_ s: String, source: String) throws(BerthError) -> [String] {
-        guard s.hasPrefix(".") else { throw .invalid("template: expected a field such as .Name, got \"\(s)\" in \"\(source)\"") }
-        return s == "." ? [] : s.dropFirst().split(separator: ".").map(String.init)
-    }
-
-    static func parse(_ tokens: [(isAction: Bool, text: String)], _ i: inout Int, inRange: Bool, source: String) throws(BerthError)
-        -> [Node]
+    /// Parses nodes until `{{end}}`/`{{else}}` (returned as the second value) or the end of input.
+    static func parse(_ tokens: [(isAction: Bool, text: String)], _ i: inout Int, source: String) throws(BerthError)
+        -> ([Node], String?)
     {
         var out: [Node] = []
         while i < tokens.count {
@@ -47,30 +59,129 @@ public struct GoTemplate: Sendable {
                 if !t.text.isEmpty { out.append(.text(t.text)) }
                 continue
             }
-            let words = t.text.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
+            var words = try lex(t.text, source: source)
             guard let first = words.first else { throw .invalid("template: empty action in \"\(source)\"") }
-            switch first {
-            case "end":
-                guard inRange else { throw .invalid("template: {{end}} without {{range}} in \"\(source)\"") }
-                return out
-            case "range":
-                guard words.count == 2 else { throw .invalid("template: {{range}} needs one field in \"\(source)\"") }
-                let p = try path(words[1], source: source)
-                let body = try parse(tokens, &i, inRange: true, source: source)
-                out.append(.range(p, body))
-            case "json":
-                guard words.count == 2 else { throw .invalid("template: {{json}} needs one field in \"\(source)\"") }
-                out.append(.value(try path(words[1], source: source), json: true))
-            case "join":
-                guard words.count == 3 else { throw .invalid("template: {{join .Field \",\"}} needs a field and a separator") }
-                out.append(.join(try path(words[1], source: source), words[2].trimmingCharacters(in: CharacterSet(charactersIn: "\""))))
+            switch first.text {
+            case "end", "else":
+                return (out, first.text)
+            case "range", "if":
+                words.removeFirst()
+                var k = 0
+                let e = try expression(words, &k, source: source)
+                let (body, end) = try parse(tokens, &i, source: source)
+                var otherwise: [Node] = []
+                if end == "else" {
+                    let (elseBody, end2) = try parse(tokens, &i, source: source)
+                    guard end2 == "end" else { throw .invalid("template: {{else}} without {{end}} in \"\(source)\"") }
+                    otherwise = elseBody
+                } else if end != "end" {
+                    throw .invalid("template: {{\(first.text)}} without {{end}} in \"\(source)\"")
+                }
+                out.append(first.text == "range" ? .range(e, body) : .conditional(e, body, otherwise))
             default:
-                guard words.count == 1 else { throw .invalid("template: function \"\(first)\" is not supported in \"\(source)\"") }
-                out.append(.value(try path(first, source: source), json: false))
+                var k = 0
+                out.append(.expr(try expression(words, &k, source: source)))
+                if k < words.count { throw .invalid("template: unexpected \"\(words[k].text)\" in \"\(source)\"") }
             }
         }
-        if inRange { throw .invalid("template: {{range}} without {{end}} in \"\(source)\"") }
+        return (out, nil)
+    }
+
+    struct Token {
+        var text: String
+        /// Whether it follows the previous token without a space (`).Field`).
+        var adjacent: Bool
+    }
+
+    static func lex(_ s: String, source: String) throws(BerthError) -> [Token] {
+        var out: [Token] = []
+        var chars = Array(s)[...]
+        var adjacent = false
+        while let c = chars.first {
+            if c == " " || c == "\t" {
+                chars.removeFirst()
+                adjacent = false
+                continue
+            }
+            if c == "(" || c == ")" {
+                out.append(Token(text: String(c), adjacent: adjacent))
+                chars.removeFirst()
+                adjacent = true
+                continue
+            }
+            if c == "\"" || c == "`" {
+                chars.removeFirst()
+                var lit = ""
+                while let d = chars.first, d != c {
+                    chars.removeFirst()
+                    if d == "\\", c == "\"", let e = chars.first {
+                        chars.removeFirst()
+                        lit.append(e == "n" ? "\n" : e == "t" ? "\t" : e)
+                    } else {
+                        lit.append(d)
+                    }
+                }
+                guard chars.first == c else { throw .invalid("template: unterminated string in \"\(source)\"") }
+                chars.removeFirst()
+                out.append(Token(text: "\"" + lit, adjacent: adjacent))
+                adjacent = true
+                continue
+            }
+            var word = ""
+            while let d = chars.first, d != " ", d != "(", d != ")", d != "\t" {
+                word.append(d)
+                chars.removeFirst()
+            }
+            out.append(Token(text: word, adjacent: adjacent))
+            adjacent = true
+        }
         return out
+    }
+
+    static func fieldPath(_ s: String, source: String) throws(BerthError) -> [String] {
+        guard s.hasPrefix(".") else { throw .invalid("template: expected a field such as .Name, got \"\(s)\" in \"\(source)\"") }
+        return s == "." ? [] : s.dropFirst().split(separator: ".").map(String.init)
+    }
+
+    static let functions: Set<String> = ["json", "index", "len", "join", "lower", "upper", "printf", "print", "println"]
+
+    /// A command: a function with arguments, or a single term.
+    static func expression(_ w: [Token], _ k: inout Int, source: String) throws(BerthError) -> Expr {
+        guard k < w.count else { throw .invalid("template: missing value in \"\(source)\"") }
+        if functions.contains(w[k].text) {
+            let name = w[k].text
+            k += 1
+            var args: [Expr] = []
+            while k < w.count && w[k].text != ")" { args.append(try term(w, &k, source: source)) }
+            return .call(name, args)
+        }
+        if w[k].text.first?.isLetter == true {
+            throw .invalid("template: function \"\(w[k].text)\" is not supported in \"\(source)\"")
+        }
+        return try term(w, &k, source: source)
+    }
+
+    static func term(_ w: [Token], _ k: inout Int, source: String) throws(BerthError) -> Expr {
+        let t = w[k]
+        k += 1
+        if t.text == "(" {
+            let inner = try expression(w, &k, source: source)
+            guard k < w.count, w[k].text == ")" else { throw .invalid("template: unclosed ( in \"\(source)\"") }
+            k += 1
+            if k < w.count, w[k].adjacent, w[k].text.hasPrefix(".") {
+                let path = try fieldPath(w[k].text, source: source)
+                k += 1
+                return .sub(inner, path)
+            }
+            return inner
+        }
+        if t.text.hasPrefix("\"") { return .string(String(t.text.dropFirst())) }
+        if let n = Int(t.text) { return .number(n) }
+        if t.text.hasPrefix("$") { return .field([]) }
+        if functions.contains(t.text) {
+            throw .invalid("template: put parentheses around \(t.text) when it is an argument, in \"\(source)\"")
+        }
+        return .field(try fieldPath(t.text, source: source))
     }
 
     /// Renders over any Encodable value (through its JSON form, so field names are Docker's).
@@ -89,35 +200,102 @@ public struct GoTemplate: Sendable {
     static func lookup(_ path: [String], in value: Any) throws(BerthError) -> Any {
         var v: Any = value
         for key in path {
-            guard let dict = v as? [String: Any] else { throw .invalid("template: can't evaluate field \(key)") }
+            guard let dict = v as? [String: Any] else {
+                if v is JSONValue.Null { return v }
+                throw .invalid("template: can't evaluate field \(key)")
+            }
             guard let next = dict[key] else { throw .invalid("template: can't evaluate field \(key)") }
             v = next
         }
         return v
     }
 
+    static func eval(_ e: Expr, _ dot: Any) throws -> Any {
+        switch e {
+        case .field(let p): return try lookup(p, in: dot)
+        case .string(let s): return s
+        case .number(let n): return n
+        case .sub(let inner, let p): return try lookup(p, in: try eval(inner, dot))
+        case .call(let name, let args):
+            let values = try args.map { try eval($0, dot) }
+            switch name {
+            case "json":
+                guard values.count == 1 else { throw BerthError.invalid("template: json takes one argument") }
+                return jsonText(values[0])
+            case "len":
+                guard values.count == 1 else { throw BerthError.invalid("template: len takes one argument") }
+                if let a = values[0] as? [Any] { return a.count }
+                if let d = values[0] as? [String: Any] { return d.count }
+                if let s = values[0] as? String { return s.utf8.count }
+                return 0
+            case "index":
+                guard var v = values.first else { throw BerthError.invalid("template: index needs a value") }
+                for key in values.dropFirst() {
+                    if let d = v as? [String: Any], let k = key as? String {
+                        v = d[k] ?? JSONValue.Null()
+                    } else if let a = v as? [Any], let i = key as? Int {
+                        guard i >= 0 && i < a.count else { throw BerthError.invalid("template: index \(i) out of range") }
+                        v = a[i]
+                    } else {
+                        throw BerthError.invalid("template: can't index \(plain(v)) with \(plain(key))")
+                    }
+                }
+                return v
+            case "join":
+                guard values.count == 2 else { throw BerthError.invalid("template: {{join .Field \",\"}} needs a field and a separator") }
+                return ((values[0] as? [Any]) ?? []).map(plain).joined(separator: plain(values[1]))
+            case "lower": return values.map(plain).joined().lowercased()
+            case "upper": return values.map(plain).joined().uppercased()
+            case "print": return values.map(plain).joined(separator: " ")
+            case "println": return values.map(plain).joined(separator: " ") + "\n"
+            default:  // printf
+                guard let format = values.first as? String else { throw BerthError.invalid("template: printf needs a format string") }
+                var out = ""
+                var rest = values.dropFirst().makeIterator()
+                var chars = Array(format)[...]
+                while let c = chars.popFirst() {
+                    if c == "%", let verb = chars.popFirst() {
+                        if verb == "%" { out.append("%") } else { out += rest.next().map(plain) ?? "%!\(verb)(MISSING)" }
+                    } else {
+                        out.append(c)
+                    }
+                }
+                return out
+            }
+        }
+    }
+
+    static func truthy(_ v: Any) -> Bool {
+        switch v {
+        case let b as Bool: return b
+        case let s as String: return !s.isEmpty
+        case let i as Int: return i != 0
+        case let n as Double: return n != 0
+        case let a as [Any]: return !a.isEmpty
+        case let d as [String: Any]: return !d.isEmpty
+        default: return false
+        }
+    }
+
     static func run(_ nodes: [Node], _ dot: Any, _ out: inout String) throws {
         for n in nodes {
             switch n {
             case .text(let t): out += t
-            case .value(let p, let json):
-                let v = try lookup(p, in: dot)
-                out += json ? jsonText(v) : plain(v)
-            case .join(let p, let sep):
-                let v = try lookup(p, in: dot)
-                out += ((v as? [Any]) ?? []).map(plain).joined(separator: sep)
-            case .range(let p, let body):
-                let v = try lookup(p, in: dot)
+            case .expr(let e): out += plain(try eval(e, dot))
+            case .range(let e, let body):
+                let v = try eval(e, dot)
                 if let a = v as? [Any] {
                     for item in a { try run(body, item, &out) }
                 } else if let d = v as? [String: Any] {
                     for k in d.keys.sorted() { try run(body, d[k] as Any, &out) }
                 }
+            case .conditional(let e, let yes, let no):
+                try run(truthy(try eval(e, dot)) ? yes : no, dot, &out)
             }
         }
     }
 
-    /// Go's default printing: maps as `map[k:v]`, arrays as `[a b]`, nil as `<no value>`.
+/// Go's default printing: maps as `map[k:v]`, arrays as `[a b]`, nil as `<no value>`.
     static func plain(_ v: Any) -> String {
         switch v {
         case let s as String: return s

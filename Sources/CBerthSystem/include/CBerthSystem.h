@@ -28,4 +28,8 @@ unsigned long berth_ms_slave(void);
 unsigned long berth_ms_shared(void);
 int berth_mnt_detach(void);
 
+/// prctl(PR_SET_CHILD_SUBREAPER, 1): orphaned descendants are re-parented to the caller.
+int berth_set_child_subreaper(void);
+int berth_set_pdeathsig(int sig);
+
 #endif

@@ -1,0 +1,465 @@
+import BerthAPI
+import BerthAddressing
+import BerthCore
+import BerthImage
+import BerthRuntime
+import BerthStore
+import BerthSystem
+import Foundation
+
+/// The Docker API's view of containers: create bodies in, inspect/list out.
+extension ContainerEngine: ContainerService {
+    public func createContainer(_ request: ContainerCreateRequest, name: String?) async throws -> ContainerCreateResponse {
+        let spec = try makeSpec(request)
+        let record = try await create(spec, name: name.flatMap { $0.isEmpty ? nil : $0 })
+        return ContainerCreateResponse(Id: record.id)
+    }
+
+    /// Validates a create body and resolves it against its image (Docker's rules for CMD/ENTRYPOINT,
+    /// environment and exposed ports).
+    func makeSpec(_ r: ContainerCreateRequest) throws -> ContainerSpec {
+        guard let imageRef = r.Image, !imageRef.isEmpty else {
+            throw BerthError.invalid("no image given: name the image to run, e.g. busybox")
+        }
+        let image = try images.resolve(imageRef)
+        let ic = image.config
+        let hc = r.HostConfig ?? HostConfig()
+        var s = ContainerSpec(image: imageRef, imageId: image.id)
+        if let ep = r.Entrypoint {
+            s.entrypoint = ep.values == [""] ? [] : ep.values
+            s.cmd = r.Cmd?.values ?? []
+        } else {
+            s.entrypoint = ic.entrypoint ?? []
+            s.cmd = r.Cmd?.values ?? ic.cmd ?? []
+        }
+        s.env = ContainerEngine.mergeEnv(ic.env ?? [], r.Env ?? [])
+        for e in r.Env ?? [] where e.hasPrefix("=") || e.isEmpty {
+            throw BerthError.invalid("invalid environment variable \"\(e)\": expected KEY=value")
+        }
+        s.workingDir = r.WorkingDir.flatMap { $0.isEmpty ? nil : $0 } ?? ic.workingDir ?? ""
+        if !s.workingDir.isEmpty && !s.workingDir.hasPrefix("/") {
+            throw BerthError.invalid("the working directory \"\(s.workingDir)\" is invalid: it must be an absolute path")
+        }
+        s.user = r.User.flatMap { $0.isEmpty ? nil : $0 } ?? ic.user ?? ""
+        s.hostname = r.Hostname ?? ""
+        s.domainname = r.Domainname ?? ""
+        s.labels = (ic.labels ?? [:]).merging(r.Labels ?? [:]) { _, new in new }
+        s.tty = r.Tty ?? false
+        s.openStdin = r.OpenStdin ?? false
+        s.stopSignal = r.StopSignal.flatMap { $0.isEmpty ? nil : $0 } ?? ic.stopSignal ?? "SIGTERM"
+        s.stopTimeout = r.StopTimeout ?? 10
+        // Networking.
+        var mode = hc.NetworkMode ?? ""
+        if mode.isEmpty || mode == "default" { mode = "bridge" }
+        s.networkMode = mode
+        let endpoints = r.NetworkingConfig?.EndpointsConfig ?? [:]
+        if mode == "host" || mode == "none" || mode.hasPrefix("container:") {
+            if !endpoints.isEmpty && !(endpoints.count == 1 && endpoints[mode] != nil) {
+                throw BerthError.invalid("container cannot be connected to other networks in the \(mode.hasPrefix("container:") ? "container" : mode) network mode")
+            }
+        } else {
+            let first = endpoints[mode]
+            var attachments = [
+                NetworkAttachment(
+                    network: mode, aliases: first?.Aliases ?? [], ipv4: first?.IPAMConfig?.IPv4Address.flatMap { $0.isEmpty ? nil : $0 },
+                    mac: (first?.MacAddress).flatMap { $0.isEmpty ? nil : $0 } ?? r.MacAddress.flatMap { $0.isEmpty ? nil : $0 })
+            ]
+            for (name, ep) in endpoints.sorted(by: { $0.key < $1.key }) where name != mode {
+                attachments.append(
+                    NetworkAttachment(
+                        network: name, aliases: ep.Aliases ?? [], ipv4: ep.IPAMConfig?.IPv4Address.flatMap { $0.isEmpty ? nil : $0 },
+                        mac: ep.MacAddress.flatMap { $0.isEmpty ? nil : $0 }))
+            }
+            s.networks = attachments
+        }
+        var exposed = Set((ic.exposedPorts ?? [:]).keys).union((r.ExposedPorts ?? [:]).keys)
+        for (key, bindings) in hc.PortBindings ?? [:] {
+            let (port, proto) = try ContainerEngine.parsePortKey(key)
+            exposed.insert("\(port)/\(proto)")
+            for b in (bindings ?? []).isEmpty ? [PortBindingJSON()] : bindings ?? [] {
+                let hostPortText = b.HostPort ?? ""
+                // A host range with one container port: Docker takes the first free port; berth the first.
+                let firstOfRange = hostPortText.split(separator: "-").first.map(String.init) ?? ""
+                guard let hostPort = firstOfRange.isEmpty ? 0 : UInt16(firstOfRange) else {
+                    throw BerthError.invalid("invalid host port \"\(hostPortText)\" for \(key): expected a number from 1 to 65535")
+                }
+                let hostIP = b.HostIp ?? ""
+                if !hostIP.isEmpty && IPv4Address(hostIP) == nil {
+                    throw BerthError.invalid("invalid host IP \"\(hostIP)\" for \(key): berth publishes on IPv4 addresses")
+                }
+                s.ports.append(PortBinding(proto: proto, hostIP: hostIP, hostPort: hostPort, containerPort: port))
+            }
+        }
+        s.exposedPorts = exposed.sorted()
+        s.publishAll = hc.PublishAllPorts ?? false
+        s.pidMode = hc.PidMode ?? ""
+        s.ipcMode = hc.IpcMode ?? ""
+        s.utsMode = hc.UTSMode ?? ""
+        s.capAdd = hc.CapAdd ?? []
+        s.capDrop = hc.CapDrop ?? []
+        s.privileged = hc.Privileged ?? false
+        s.memory = hc.Memory ?? 0
+        if s.memory > 0 && s.memory < 6 * 1024 * 1024 {
+            throw BerthError.invalid("Minimum memory limit allowed is 6MB")
+        }
+        s.nanoCPUs = hc.NanoCpus ?? 0
+        if s.nanoCPUs == 0, let q = hc.CpuQuota, q > 0 {
+            s.nanoCPUs = q * 1_000_000_000 / max(1, hc.CpuPeriod ?? 100_000)
+        }
+        s.pidsLimit = hc.PidsLimit ?? 0
+        s.extraHosts = hc.ExtraHosts ?? []
+        s.dns = hc.Dns ?? []
+        s.dnsSearch = hc.DnsSearch ?? []
+        s.dnsOptions = hc.DnsOptions ?? []
+        s.autoRemove = hc.AutoRemove ?? false
+        s.restartPolicy = hc.RestartPolicy?.Name.flatMap { $0.isEmpty ? nil : $0 } ?? "no"
+        s.sysctls = hc.Sysctls ?? [:]
+        if let runtime = hc.Runtime, !runtime.isEmpty, runtime != config.runtime.name {
+            throw BerthError.invalid(
+                "runtime \(runtime) is not the one berthd uses (\(config.runtime.name)); start berthd with --runtime \(runtime)")
+        }
+        // Checked now so a bad value fails at create, not at start.
+        _ = try ContainerRuntimeConfig.validateCapabilities(add: s.capAdd, drop: s.capDrop)
+        for mode in [s.pidMode, s.ipcMode, s.utsMode] where !(mode.isEmpty || mode == "host" || mode == "private" || mode == "shareable" || mode.hasPrefix("container:")) {
+            throw BerthError.invalid("invalid namespace mode \"\(mode)\": use host or container:<name|id>")
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        s.request = String(decoding: try encoder.encode(r), as: UTF8.self)
+        return s
+    }
+
+    static func mergeEnv(_ base: [String], _ overrides: [String]) -> [String] {
+        var out = base
+        for kv in overrides {
+            let key = kv.split(separator: "=", maxSplits: 1).first.map(String.init) ?? kv
+            if let i = out.firstIndex(where: { $0 == key || $0.hasPrefix(key + "=") }) { out[i] = kv } else { out.append(kv) }
+        }
+        return out
+    }
+
+    static func parsePortKey(_ key: String) throws -> (UInt16, String) {
+        let parts = key.split(separator: "/", omittingEmptySubsequences: false)
+        let proto = parts.count > 1 ? String(parts[1]).lowercased() : "tcp"
+        guard let port = UInt16(parts[0]), port > 0, proto == "tcp" || proto == "udp", parts.count <= 2 else {
+            throw BerthError.invalid("invalid port \"\(key)\": expected PORT or PORT/tcp or PORT/udp, with PORT from 1 to 65535")
+        }
+        return (port, proto)
+    }
+
+    public func startContainer(_ ref: String) async throws { try await start(ref) }
+    public func stopContainer(_ ref: String, timeout: Int?) async throws { try await stop(ref, timeout: timeout) }
+    public func restartContainer(_ ref: String, timeout: Int?) async throws { try await restart(ref, timeout: timeout) }
+    public func killContainer(_ ref: String, signal: String?) async throws { try await kill(ref, signal: signal) }
+    public func removeContainer(_ ref: String, force: Bool) async throws { try await remove(ref, force: force) }
+
+    public func waitContainer(_ ref: String, condition: String) async throws -> ContainerWaitResponse {
+        ContainerWaitResponse(StatusCode: try await wait(ref, condition: condition))
+    }
+
+    // MARK: inspect and list
+
+    public func inspectContainer(_ ref: String) async throws -> ContainerInspect {
+        let c = try container(ref)
+        let spec = try spec(of: c)
+        let request = (try? JSONDecoder().decode(ContainerCreateRequest.self, from: Data(spec.request.utf8)))
+            ?? ContainerCreateRequest()
+        var config = request.config
+        config.Hostname = spec.hostname
+        config.Domainname = spec.domainname
+        config.User = spec.user
+        config.Env = spec.env
+        config.Cmd = StringOrList(spec.cmd)
+        config.Entrypoint = spec.entrypoint.isEmpty ? nil : StringOrList(spec.entrypoint)
+        config.WorkingDir = spec.workingDir
+        config.Labels = spec.labels
+        config.Image = spec.image
+        config.ExposedPorts = spec.exposedPorts.isEmpty ? nil : Dictionary(uniqueKeysWithValues: spec.exposedPorts.map { ($0, EmptyObject()) })
+        config.StopSignal = spec.stopSignal
+        var hostConfig = request.HostConfig ?? HostConfig()
+        hostConfig.NetworkMode = spec.networkMode
+        let f = files(c.id)
+        let running = c.state == .running
+        let status = c.state == .starting ? "created" : c.state.rawValue
+        let state = ContainerState(
+            Status: status, Running: running, Pid: running ? c.pid : 0, ExitCode: c.exitCode, Error: c.error,
+            StartedAt: c.startedAt.isEmpty ? ContainerState.zeroTime : c.startedAt,
+            FinishedAt: c.finishedAt.isEmpty ? ContainerState.zeroTime : c.finishedAt, OOMKilled: c.oomKilled)
+        let argv = spec.argv
+        return ContainerInspect(
+            Id: c.id, Created: c.created, Path: argv.first ?? "", Args: Array(argv.dropFirst()), State: state,
+            Image: c.imageId, ResolvConfPath: f.resolvConf, HostnamePath: f.hostname, HostsPath: f.hosts, LogPath: f.log,
+            Name: "/" + c.name, RestartCount: c.restartCount,
+            ExecIDs: { let ids = execs.values.filter { $0.containerId == c.id }.map(\.id); return ids.isEmpty ? nil : ids }(),
+            HostConfig: hostConfig, Config: config, NetworkSettings: try await networkSettings(c, spec: spec))
+    }
+
+    func networkSettings(_ c: ContainerRecord, spec: ContainerSpec) async throws -> NetworkSettings {
+        var ns = NetworkSettings()
+        var owner = c
+        if spec.networkMode.hasPrefix("container:") {
+            // The same network as the container it joined, like Docker shows it: empty of its own.
+            return ns
+        }
+        ns.SandboxID = c.sandbox.isEmpty ? "" : String(c.id)
+        ns.SandboxKey = c.sandbox
+        let eps = try await networks.endpoints().filter { $0.ownerId == owner.id }
+        let nets = try await networks.networks()
+        var ports: [String: [PortBindingJSON]?] = [:]
+        for key in spec.exposedPorts { ports[key] = .some(nil) }
+        for ep in eps.sorted(by: { $0.sandboxInterface < $1.sandboxInterface }) {
+            guard let n = nets.first(where: { $0.id == ep.networkId }) else { continue }
+            var s = EndpointSettings()
+            s.NetworkID = n.id
+            s.EndpointID = ep.id
+            s.Gateway = n.gateway ?? ""
+            s.IPAddress = ep.ipv4 ?? ""
+            s.IPPrefixLen = ep.prefixLength
+            s.MacAddress = ep.mac
+            s.IPv6Gateway = ""
+            s.GlobalIPv6Address = ""
+            s.GlobalIPv6PrefixLen = 0
+            s.Aliases = n.predefined ? nil : ep.aliases
+            s.DNSNames = n.predefined ? nil : [c.name, String(c.id.prefix(12))] + ep.aliases
+            s.DriverOpts = nil
+            s.Links = nil
+            if let a = spec.networks.first(where: { $0.network == n.name || $0.network == n.id }), let ip = a.ipv4 {
+                s.IPAMConfig = EndpointIPAMConfig(IPv4Address: ip)
+            }
+            ns.Networks[n.name] = s
+            if ep.sandboxInterface == "eth0" {
+                ns.EndpointID = ep.id
+                ns.Gateway = s.Gateway ?? ""
+                ns.IPAddress = s.IPAddress ?? ""
+                ns.IPPrefixLen = ep.prefixLength
+                ns.MacAddress = ep.mac
+                ns.Bridge = ""
+            }
+            for m in try await networks.portMappings(endpoint: ep.id) {
+                let key = "\(m.containerPort)/\(m.proto)"
+                var list = (ports[key] ?? nil) ?? []
+                list.append(PortBindingJSON(HostIp: m.hostIP.isEmpty ? "0.0.0.0" : m.hostIP, HostPort: String(m.hostPort)))
+                ports[key] = .some(list)
+            }
+        }
+        if c.state != .running { owner.sandbox = "" }
+        ns.Ports = c.state == .running ? ports : [:]
+        if spec.networkMode != "host" && spec.networkMode != "none" && c.state != .running {
+            // A stopped container keeps its network names, without addresses (like Docker).
+            for a in spec.networks where ns.Networks[a.network] == nil {
+                var s = EndpointSettings()
+                s.NetworkID = (try? await networks.network(a.network).id) ?? ""
+                s.Aliases = a.aliases
+                ns.Networks[a.network] = s
+            }
+        }
+        if spec.networkMode == "host" {
+            var s = EndpointSettings()
+            s.NetworkID = (try? await networks.network("host").id) ?? ""
+            ns.Networks["host"] = s
+        }
+        if spec.networkMode == "none" {
+            var s = EndpointSettings()
+            s.NetworkID = (try? await networks.network("none").id) ?? ""
+            ns.Networks["none"] = s
+        }
+        return ns
+    }
+
+    public func listContainers(all: Bool, filters: ContainerFilters) async throws -> [ContainerSummary] {
+        var out: [ContainerSummary] = []
+        let imageList = (try? images.list()) ?? []
+        for c in try list().reversed() {
+            if !all && c.state != .running && filters.values["status"] == nil && filters.values["exited"] == nil { continue }
+            let spec = try spec(of: c)
+            let settings = try await networkSettings(c, spec: spec)
+            var ports: [ContainerPort] = []
+            for (key, bindings) in settings.Ports.sorted(by: { $0.key < $1.key }) {
+                let (port, proto) = (try? ContainerEngine.parsePortKey(key)) ?? (0, "tcp")
+                if let bindings, !bindings.isEmpty {
+                    for b in bindings {
+                        ports.append(ContainerPort(IP: b.HostIp, PrivatePort: Int(port), PublicPort: Int(b.HostPort ?? "") ?? 0, Type: proto))
+                    }
+                } else {
+                    ports.append(ContainerPort(PrivatePort: Int(port), Type: proto))
+                }
+            }
+            let status = c.state == .starting ? "created" : c.state.rawValue
+            let summary = ContainerSummary(
+                Id: c.id, Names: ["/" + c.name], Image: c.image, ImageID: c.imageId,
+                Command: ContainerEngine.commandText(spec.argv), Created: ContainerEngine.unixTime(c.created),
+                Ports: ports, Labels: spec.labels, State: status, Status: ContainerEngine.statusText(c),
+                NetworkMode: spec.networkMode, Networks: settings.Networks)
+            let names = imageList.first { $0.id == c.imageId }?.repoTags ?? []
+            if filters.matches(summary, exitCode: c.exitCode, imageNames: names + names.map { $0.replacingOccurrences(of: ":latest", with: "") }) {
+                out.append(summary)
+            }
+        }
+        return out
+    }
+
+    static func commandText(_ argv: [String]) -> String {
+        argv.map { $0.contains(" ") ? "\"\($0)\"" : $0 }.joined(separator: " ")
+    }
+
+    /// Seconds since the epoch of an RFC 3339 time (0 when unparsable).
+    static func unixTime(_ rfc3339: String) -> Int64 {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        let trimmed = ContainerEngine.trimFraction(rfc3339)
+        return Int64((f.date(from: trimmed) ?? ISO8601DateFormatter().date(from: rfc3339))?.timeIntervalSince1970 ?? 0)
+    }
+
+    /// Foundation parses at most millisecond fractions.
+    static func trimFraction(_ s: String) -> String {
+        guard let dot = s.firstIndex(of: "."), let z = s.firstIndex(of: "Z") else { return s }
+        let frac = s[s.index(after: dot)..<z]
+        return String(s[...dot]) + String(frac.prefix(3)).padding(toLength: 3, withPad: "0", startingAt: 0) + "Z"
+    }
+
+    /// `docker ps`'s STATUS: "Up 5 seconds", "Exited (0) 3 minutes ago", "Created".
+    static func statusText(_ c: ContainerRecord) -> String {
+        let now = Date().timeIntervalSince1970
+        switch c.state {
+        case .running: return "Up " + humanDuration(now - Double(unixTime(c.startedAt)))
+        case .exited:
+            if c.startedAt.isEmpty && c.finishedAt.isEmpty { return "Created" }
+            return "Exited (\(c.exitCode)) " + humanDuration(now - Double(unixTime(c.finishedAt))) + " ago"
+        case .created, .starting: return "Created"
+        case .removing: return "Removal In Progress"
+        }
+    }
+
+    /// Docker's units.HumanDuration.
+    public static func humanDuration(_ seconds: Double) -> String {
+        let s = Int(seconds)
+        if s < 1 { return "Less than a second" }
+        if s == 1 { return "1 second" }
+        if s < 60 { return "\(s) seconds" }
+        let m = s / 60
+        if m == 1 { return "About a minute" }
+        if m < 60 { return "\(m) minutes" }
+        let h = Int((Double(s) / 3600).rounded())
+        if h == 1 { return "About an hour" }
+        if h < 48 { return "\(h) hours" }
+        if h < 24 * 7 * 2 { return "\(h / 24) days" }
+        if h < 24 * 30 * 2 { return "\(h / 24 / 7) weeks" }
+        if h < 24 * 365 * 2 { return "\(h / 24 / 30) months" }
+        return "\(h / 24 / 365) years"
+    }
+
+    // MARK: logs, top, exec
+
+    public func containerLogs(_ ref: String, options: LogOptions) async throws -> (tty: Bool, frames: AsyncThrowingStream<OutputFrame, any Error>) {
+        let c = try container(ref)
+        let spec = try spec(of: c)
+        let attach = options.tail == -1
+        let lines = try logs(
+            c.id, stdout: options.stdout, stderr: options.stderr, tail: attach ? nil : options.tail,
+            follow: options.follow, untilExit: attach)
+        let stamps = options.timestamps
+        let frames = AsyncThrowingStream<OutputFrame, any Error> { continuation in
+            let task = Task {
+                do {
+                    for try await l in lines {
+                        let text = (stamps ? l.time + " " : "") + l.log
+                        continuation.yield(OutputFrame(stream: l.stream == "stderr" ? 2 : 1, bytes: Array(text.utf8)))
+                    }
+                    continuation.finish()
+                } catch { continuation.finish(throwing: error) }
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+        return (spec.tty, frames)
+    }
+
+    public func topContainer(_ ref: String, psArgs: String) async throws -> ContainerTopResponse {
+        let (titles, rows) = try top(ref, psArgs: psArgs)
+        return ContainerTopResponse(Titles: titles, Processes: rows)
+    }
+
+    public func execCreate(_ ref: String, _ request: ExecCreateRequest) async throws -> ExecCreateResponse {
+        let id = try execCreate(
+            ref, argv: request.Cmd ?? [], env: request.Env ?? [], user: request.User ?? "",
+            workingDir: request.WorkingDir ?? "", tty: request.Tty ?? false, privileged: request.Privileged ?? false)
+        return ExecCreateResponse(Id: id)
+    }
+
+    public func execStart(_ id: String, _ request: ExecStartRequest, input: [UInt8]) async throws -> (tty: Bool, frames: AsyncThrowingStream<OutputFrame, any Error>) {
+        let chunks = try execStart(id, input: input.isEmpty ? nil : input)
+        let tty = try exec(id).tty
+        let frames = AsyncThrowingStream<OutputFrame, any Error> { continuation in
+            let task = Task {
+                do {
+                    for try await c in chunks { continuation.yield(OutputFrame(stream: c.stream, bytes: c.bytes)) }
+                    continuation.finish()
+                } catch { continuation.finish(throwing: error) }
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+        return (tty, frames)
+    }
+
+    public func execInspect(_ id: String) async throws -> ExecInspect {
+        var e = try exec(id)
+        if e.started && e.running, let code = await execExitCode(id) {
+            e.exitCode = code
+            e.running = false
+        }
+        return ExecInspect(
+            ID: e.id, ContainerID: e.containerId, Running: e.running, ExitCode: e.exitCode, Pid: Int(e.pid),
+            ProcessConfig: ExecProcessConfig(
+                arguments: Array(e.argv.dropFirst()), entrypoint: e.argv.first ?? "", privileged: e.privileged,
+                tty: e.tty, user: e.user))
+    }
+
+    // MARK: network connect/disconnect of containers
+
+    public func connectNetwork(_ network: String, _ request: NetworkConnectRequest) async throws {
+        var c = try container(request.Container)
+        let n = try await networks.network(network)
+        var spec = try spec(of: c)
+        guard spec.networkMode != "host" && spec.networkMode != "none" && !spec.networkMode.hasPrefix("container:") else {
+            throw BerthError.invalid("container \(c.name) uses the \(spec.networkMode) network mode and cannot join other networks")
+        }
+        if spec.networks.contains(where: { $0.network == n.name || $0.network == n.id }) && c.state != .running {
+            throw BerthError.conflict("endpoint with name \(c.name) already exists in network \(n.name)")
+        }
+        let ep = request.EndpointConfig
+        let attachment = NetworkAttachment(
+            network: n.name, aliases: ep?.Aliases ?? [], ipv4: ep?.IPAMConfig?.IPv4Address.flatMap { $0.isEmpty ? nil : $0 },
+            mac: ep?.MacAddress.flatMap { $0.isEmpty ? nil : $0 })
+        if c.state == .running {
+            let used = Set(try await networks.endpoints().filter { $0.ownerId == c.id }.map(\.sandboxInterface))
+            let iface = (0..<64).map { "eth\($0)" }.first { !used.contains($0) } ?? "eth63"
+            _ = try await networks.connect(
+                EndpointRequest(
+                    network: n.name, ownerId: c.id, ownerName: c.name, sandbox: c.sandbox, sandboxInterface: iface,
+                    ipv4: attachment.ipv4, mac: attachment.mac, aliases: attachment.aliases, defaultRoute: false))
+        }
+        if !spec.networks.contains(where: { $0.network == n.name }) { spec.networks.append(attachment) }
+        c = try container(c.id)
+        try saveSpec(&c, spec)
+    }
+
+    public func disconnectNetwork(_ network: String, _ request: NetworkDisconnectRequest) async throws {
+        var c = try container(request.Container)
+        let n = try await networks.network(network)
+        var spec = try spec(of: c)
+        let ep = try await networks.endpoints(network: n.id).first { $0.ownerId == c.id }
+        guard ep != nil || spec.networks.contains(where: { $0.network == n.name || $0.network == n.id }) else {
+            throw BerthError.notFound("container \(c.name) is not connected to network \(n.name)")
+        }
+        if let ep { try await networks.disconnect(endpoint: ep.id) }
+        spec.networks.removeAll { $0.network == n.name || $0.network == n.id }
+        c = try container(c.id)
+        try saveSpec(&c, spec)
+    }
+
+    func saveSpec(_ c: inout ContainerRecord, _ spec: ContainerSpec) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        c.spec = String(decoding: try encoder.encode(spec), as: UTF8.self)
+        try save(c)
+    }
+}

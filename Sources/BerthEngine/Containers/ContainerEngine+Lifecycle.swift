@@ -1,0 +1,246 @@
+import BerthCore
+import BerthImage
+import BerthRuntime
+import BerthStore
+import BerthSystem
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension ContainerEngine {
+    // MARK: exits
+
+    /// Notices containers whose process ended (the monitor wrote `exited`) and tidies up after them.
+    public func startWatcher() {
+        guard watcher == nil else { return }
+        watcher = Task { [weak self] in
+            while !Task.isCancelled {
+                guard let self else { return }
+                let more = await self.pollExits()
+                if !more { break }
+                try? await Task.sleep(nanoseconds: 100_000_000)
+            }
+            await self?.watcherEnded()
+        }
+    }
+
+    func watcherEnded() { watcher = nil }
+
+    public func stopWatcher() {
+        watcher?.cancel()
+        watcher = nil
+    }
+
+    /// One pass: finishes every running container whose monitor reported an exit or vanished.
+    /// Returns whether any container is still running.
+    func pollExits() async -> Bool {
+        guard let running = try? list().filter({ $0.state == .running }) else { return true }
+        for c in running {
+            // Reap the monitor if it was our child (started by this berthd); only that pid, never
+            // waitpid(-1), which would steal exit statuses of other children (exec, nft).
+            var status: Int32 = 0
+            _ = waitpid(pid_t(c.monitorPid), &status, WNOHANG)
+            let f = files(c.id)
+            let state = MonitorState.read(f.state)
+            if state?.status == .exited || !Processes.isAlive(Int32(c.monitorPid)) {
+                await finishExit(c, state: state)
+            }
+        }
+        return (try? list().contains(where: { $0.state == .running })) ?? true
+    }
+
+    /// After the container's process ended: its endpoints, namespace pins and rootfs go (Docker keeps
+    /// a stopped container's files but not its network); `--rm` removes the container.
+    func finishExit(_ c: ContainerRecord, state: MonitorState?) async {
+        var c = c
+        c.state = .exited
+        c.exitCode = Int(state?.exitCode ?? 255)
+        c.finishedAt = state?.finishedAt ?? Clock.rfc3339Now()
+        c.oomKilled = state?.oomKilled ?? false
+        if state == nil || state?.status != .exited { c.error = "the container's monitor ended without recording an exit" }
+        c.pid = 0
+        c.monitorPid = 0
+        await releaseResources(&c)
+        try? save(c)
+        if let spec = try? spec(of: c), spec.autoRemove {
+            try? await remove(c.id, force: true)
+        }
+    }
+
+    /// Endpoints, netns pins, rootfs mount. Keeps going past failures; a failure leaves the record's
+    /// fields set so the next start of berthd (or `rm`) finishes the job.
+    func releaseResources(_ c: inout ContainerRecord) async {
+        for ep in (try? await networks.endpoints().filter { $0.ownerId == c.id }) ?? [] {
+            try? await networks.disconnect(endpoint: ep.id)
+        }
+        if !c.namedNetns.isEmpty, (try? NetworkNamespace(path: c.namedNetns).delete()) != nil { c.namedNetns = "" }
+        if !c.sandbox.isEmpty, (try? NetworkNamespace(path: c.sandbox).delete()) != nil { c.sandbox = "" }
+        if c.rootfsMounted, (try? OverlayRootfs.unmount(files(c.id).rootfs)) != nil { c.rootfsMounted = false }
+        // The runtime's cgroup goes with `runtime delete` (done by the monitor); make sure.
+        try? config.runtime.delete(id: c.id, force: true)
+    }
+
+    // MARK: stop, kill, wait
+
+    /// `docker stop`: the stop signal, then SIGKILL after `timeout` seconds.
+    public func stop(_ ref: String, timeout: Int?) async throws {
+        let c = try container(ref)
+        guard c.state == .running else { throw BerthError(.notModified, "container \(c.name) is not running") }
+        let spec = try spec(of: c)
+        let seconds = timeout ?? spec.stopTimeout
+        try config.runtime.kill(id: c.id, signal: spec.stopSignal.isEmpty ? "SIGTERM" : spec.stopSignal)
+        if try await waitForExit(c.id, seconds: Double(max(0, seconds))) { return }
+        try config.runtime.kill(id: c.id, signal: "SIGKILL")
+        _ = try await waitForExit(c.id, seconds: 30)
+    }
+
+    /// `docker kill`: a signal (default SIGKILL) to the container's first process.
+    public func kill(_ ref: String, signal: String?) async throws {
+        let c = try container(ref)
+        guard c.state == .running else {
+            throw BerthError.conflict("Cannot kill container: \(c.name): container is not running")
+        }
+        let sig = ContainerEngine.normalizeSignal(signal ?? "SIGKILL")
+        try config.runtime.kill(id: c.id, signal: sig)
+        if sig == "SIGKILL" { _ = try await waitForExit(c.id, seconds: 30) }
+    }
+
+    static func normalizeSignal(_ s: String) -> String {
+        if Int(s) != nil { return s }
+        let up = s.uppercased()
+        return up.hasPrefix("SIG") ? up : "SIG" + up
+    }
+
+    /// Polls until the container is no longer running; true when it ended within `seconds`.
+    func waitForExit(_ id: String, seconds: Double) async throws -> Bool {
+        let deadline = WallClock.nowNanoseconds() + Int64(seconds * 1e9)
+        while true {
+            _ = await pollExits()
+            guard let c = try? container(id), c.state == .running else { return true }
+            if WallClock.nowNanoseconds() >= deadline { return false }
+            try await Task.sleep(nanoseconds: 20_000_000)
+        }
+    }
+
+    /// `docker wait`: blocks until the container is not running; its exit code.
+    /// `condition` "next-exit" waits for a running container's next exit, "removed" for removal.
+    public func wait(_ ref: String, condition: String = "not-running") async throws -> Int {
+        let c = try container(ref)
+        while true {
+            _ = await pollExits()
+            guard let now = try? container(c.id) else {
+                return c.exitCode
+            }
+            if condition != "removed" && now.state != .running && now.state != .starting
+                && !(condition == "next-exit" && now.state == .created)
+            {
+                return now.exitCode
+            }
+            try await Task.sleep(nanoseconds: 50_000_000)
+        }
+    }
+
+    public func restart(_ ref: String, timeout: Int?) async throws {
+        let c = try container(ref)
+        if c.state == .running { try await stop(c.id, timeout: timeout) }
+        var after = try container(c.id)
+        after.restartCount += 0
+        try await start(c.id)
+    }
+
+    // MARK: remove
+
+    /// `docker rm`: refuses a running container unless `force` (then kills it first). Removes the
+    /// container's directory (logs, bundle, upper layer) and its record.
+    public func remove(_ ref: String, force: Bool) async throws {
+        var c = try container(ref)
+        if c.state == .running || c.state == .starting {
+            guard force else {
+                throw BerthError.conflict(
+                    "You cannot remove a running container \(c.id). Stop the container before attempting removal or force remove")
+            }
+            try? config.runtime.kill(id: c.id, signal: "SIGKILL")
+            if !(try await waitForExit(c.id, seconds: 30)) {
+                throw BerthError(.system, "container \(c.name) did not stop after SIGKILL; try again")
+            }
+            c = try container(c.id)
+        }
+        if let sharing = try list().first(where: {
+            $0.id != c.id && $0.state == .running
+                && ((try? spec(of: $0).networkMode) == "container:\(c.name)"
+                    || (try? spec(of: $0).networkMode) == "container:\(c.id)")
+        }) {
+            guard force else {
+                throw BerthError.conflict("container \(c.name) shares its network with running container \(sharing.name); remove that one first")
+            }
+        }
+        c.state = .removing
+        try save(c)
+        await releaseResources(&c)
+        var failures: [String] = []
+        if !c.namedNetns.isEmpty { failures.append("netns \(c.namedNetns)") }
+        if !c.sandbox.isEmpty { failures.append("netns \(c.sandbox)") }
+        if c.rootfsMounted { failures.append("rootfs mount \(files(c.id).rootfs)") }
+        do { try FileSystem.removeTree(files(c.id).directory) } catch { failures.append("\(error)") }
+        execs = execs.filter { $0.value.containerId != c.id }
+        if !failures.isEmpty {
+            try? save(c)
+            throw BerthError(
+                .system, "container \(c.name) was only partly removed; berth will finish when it restarts",
+                causeText: failures.joined(separator: "; "))
+        }
+        try store.write { [c] tx in try tx.deleteContainer(id: c.id) }
+    }
+
+    // MARK: startup
+
+    /// The containers whose monitors still run (their published ports are held by those monitors).
+    public func liveOwners() -> Set<String> {
+        Set(((try? list()) ?? []).filter { $0.state == .running && Processes.isAlive(Int32($0.monitorPid)) }.map(\.id))
+    }
+
+    /// After berthd starts: containers that kept running are adopted; those that exited meanwhile
+    /// get their real exit code and are tidied; half-started or half-removed ones are finished.
+    @discardableResult
+    public func reconcile() async -> [String] {
+        var report: [String] = []
+        for var c in (try? list()) ?? [] {
+            switch c.state {
+            case .running:
+                let state = MonitorState.read(files(c.id).state)
+                if state?.status == .exited || !Processes.isAlive(Int32(c.monitorPid)) {
+                    await finishExit(c, state: state)
+                    report.append("container \(c.name) exited while berthd was away (exit code \(state?.exitCode ?? 255))")
+                } else {
+                    report.append("container \(c.name) still running (pid \(c.pid))")
+                }
+            case .starting:
+                if Processes.isAlive(Int32(c.monitorPid)) { try? config.runtime.kill(id: c.id, signal: "SIGKILL") }
+                c.state = .exited
+                c.exitCode = 255
+                c.error = "berthd stopped while the container was starting"
+                await releaseResources(&c)
+                try? save(c)
+                report.append("undid the half-made start of \(c.name)")
+            case .removing:
+                do {
+                    try await remove(c.id, force: true)
+                    report.append("finished removing \(c.name)")
+                } catch { report.append("could not finish removing \(c.name): \(error)") }
+            case .created, .exited:
+                if !c.sandbox.isEmpty || !c.namedNetns.isEmpty || c.rootfsMounted {
+                    await releaseResources(&c)
+                    try? save(c)
+                }
+            }
+        }
+        startWatcher()
+        return report
+    }
+
+    /// Stops and removes every container (for `berthd --cleanup` and tests).
+    public func teardownAll() async {
+        for c in (try? list()) ?? [] { try? await remove(c.id, force: true) }
+    }
+}

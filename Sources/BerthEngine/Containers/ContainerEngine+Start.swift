@@ -1,0 +1,204 @@
+import BerthAddressing
+import BerthCore
+import BerthImage
+import BerthRuntime
+import BerthStore
+import BerthSystem
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension ContainerEngine {
+    /// Starts a created or exited container: network namespace (pinned at its SandboxKey and under
+    /// `/run/netns/<name>`), endpoints and published ports, hosts/hostname/resolv.conf, the overlay
+    /// root filesystem, the OCI bundle, then the monitor, which runs the runtime. Every step is
+    /// recorded first and undone when a later one fails.
+    public func start(_ ref: String) async throws {
+        var c = try container(ref)
+        if c.state == .running { throw BerthError(.notModified, "container \(c.name) is already running") }
+        guard c.state == .created || c.state == .exited else {
+            throw BerthError.conflict("container \(c.name) is \(c.state.rawValue); wait until it is done")
+        }
+        let spec = try spec(of: c)
+        let image = try images.resolve(spec.imageId)
+        let f = files(c.id)
+        let rollback = Rollback()
+        do {
+            c.state = .starting
+            c.error = ""
+            try save(c)
+            rollback.add("state of \(c.name)") { [store, c] in
+                var back = c
+                back.state = .exited
+                back.sandbox = ""
+                back.namedNetns = ""
+                back.rootfsMounted = false
+                try store.write { [back] tx in try tx.save(back) }
+            }
+            // 1. Network namespace.
+            let netMode: NamespaceMode
+            var peer: ContainerRecord?
+            if spec.networkMode == "host" {
+                netMode = .host
+            } else if spec.networkMode.hasPrefix("container:") {
+                let other = try container(String(spec.networkMode.dropFirst("container:".count)))
+                guard other.state == .running else {
+                    throw BerthError.conflict("cannot join the network of container \(other.name): it is not running")
+                }
+                peer = other
+                let otherSpec = try self.spec(of: other)
+                netMode = otherSpec.networkMode == "host" ? .host : .path(NetworkNamespace.of(pid: Int32(other.pid)).path)
+            } else {
+                let path = config.netnsDirectory + "/" + c.id
+                c.sandbox = path
+                try save(c)
+                try NetworkNamespace.create(at: path)
+                rollback.add("netns \(path)") { try NetworkNamespace(path: path).delete() }
+                try await DedicatedThread.run { try NetworkNamespace(path: path).run { try ContainerEngine.loopbackUp() } }
+                if !config.namedNetnsDirectory.isEmpty {
+                    let named = config.namedNetnsDirectory + "/" + c.name
+                    c.namedNetns = named
+                    try save(c)
+                    try ContainerEngine.pin(path, at: named)
+                    rollback.add("netns name \(named)") { try NetworkNamespace(path: named).delete() }
+                }
+                netMode = .path(path)
+            }
+            // 2. Endpoints and published ports.
+            var addresses: [(ip: String, hostname: String)] = []
+            if !c.sandbox.isEmpty {
+                var ports = spec.ports
+                if spec.publishAll {
+                    for key in spec.exposedPorts {
+                        let (port, proto) = ContainerEngine.splitPortKey(key)
+                        if !ports.contains(where: { $0.containerPort == port && $0.proto == proto }) {
+                            ports.append(PortBinding(proto: proto, hostPort: 0, containerPort: port))
+                        }
+                    }
+                }
+                for (i, a) in spec.networks.enumerated() {
+                    let ep = try await networks.connect(
+                        EndpointRequest(
+                            network: a.network, ownerId: c.id, ownerName: c.name, sandbox: c.sandbox,
+                            sandboxInterface: "eth\(i)", ipv4: a.ipv4, mac: a.mac,
+                            aliases: a.aliases, ports: i == 0 ? ports.map(ContainerEngine.portRequest) : [],
+                            defaultRoute: i == 0))
+                    rollback.add("endpoint \(ep.id)") { [networks] in
+                        Task { try? await networks.disconnect(endpoint: ep.id) }
+                    }
+                    if let ip = ep.ipv4 { addresses.append((ip, spec.hostname)) }
+                }
+            }
+            // 3. Files the container sees.
+            try await writeEtcFiles(c, spec: spec, addresses: addresses, peer: peer)
+            // 4. Root filesystem.
+            if !c.rootfsMounted {
+                c.rootfsMounted = true
+                try save(c)
+                try OverlayRootfs.mount(
+                    layers: images.layerDirectories(of: image), upper: f.upper, work: f.work, target: f.rootfs)
+                rollback.add("rootfs of \(c.name)") { try OverlayRootfs.unmount(f.rootfs) }
+            }
+            // 5. Bundle.
+            let runtimeConfig = try runtimeConfig(c, spec: spec, network: netMode)
+            let oci = try SpecBuilder.build(runtimeConfig)
+            try FileSystem.makeDirectories(f.bundle, mode: 0o700)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            try FileSystem.writeFile(f.configJSON, Array(try encoder.encode(oci)), mode: 0o600)
+            // 6. The monitor, holding the published ports' reservations.
+            unlink(f.state)
+            unlink(f.pidFile)
+            let held = await networks.portDescriptors(owner: c.id)
+            let monitor = ContainerMonitor(files: f, runtime: config.runtime, holdFds: held)
+            let monitorPid = try Processes.spawn(
+                monitor.arguments(monitorPath: config.monitorPath), stdin: nil,
+                stdout: try ContainerEngine.openAppend(f.monitorLog), stderr: nil, inherit: held, newSession: true)
+            c.monitorPid = Int(monitorPid)
+            try save(c)
+            let state = try await waitForMonitor(f, monitorPid: monitorPid)
+            guard state.status == .running else {
+                let message = state.error ?? "the container's process ended before it started"
+                c.exitCode = Int(state.exitCode ?? 125)
+                throw BerthError(
+                    .invalidArgument,
+                    "failed to create task for container \(c.name): \(message)",
+                    causeText: "exit code \(c.exitCode)")
+            }
+            await networks.handOverPorts(owner: c.id)
+            c.state = .running
+            c.pid = Int(state.pid)
+            c.startedAt = state.startedAt ?? Clock.rfc3339Now()
+            c.finishedAt = ""
+            c.exitCode = 0
+            try save(c)
+            rollback.commit()
+            startWatcher()
+        } catch {
+            c.error = "\(error)"
+            let failures = rollback.unwind()
+            // Endpoint undo runs as a task; finish it before reporting.
+            for ep in (try? await networks.endpoints().filter { $0.ownerId == c.id }) ?? [] {
+                try? await networks.disconnect(endpoint: ep.id)
+            }
+            if var after = try? container(c.id) {
+                after.error = (error as? BerthError)?.message ?? "\(error)"
+                after.exitCode = c.exitCode == 0 ? 125 : c.exitCode
+                after.state = after.state == .starting ? .exited : after.state
+                try? save(after)
+            }
+            throw NetworkEngine.wrap(error, "cannot start container \(c.name)", undoFailures: failures)
+        }
+    }
+
+    /// Waits until the monitor reports running or exited (or dies without a word).
+    func waitForMonitor(_ f: ContainerFiles, monitorPid: Int32) async throws -> MonitorState {
+        for _ in 0..<3000 {
+            if let s = MonitorState.read(f.state), s.status != .starting { return s }
+            // The monitor is our child until it exits: reap it if it died early.
+            var status: Int32 = 0
+            if waitpid(monitorPid, &status, WNOHANG) == monitorPid {
+                if let s = MonitorState.read(f.state), s.status != .starting { return s }
+                let log = (try? FileSystem.readText(f.monitorLog)) ?? ""
+                return MonitorState(status: .exited, monitorPid: monitorPid, exitCode: 125, error: "berth-monitor failed: \(log)")
+            }
+            try await Task.sleep(nanoseconds: 10_000_000)
+        }
+        throw BerthError(.system, "the container's monitor did not report within 30 seconds; see \(f.monitorLog)")
+    }
+
+    func save(_ c: ContainerRecord) throws {
+        try store.write { [c] tx in try tx.save(c) }
+    }
+
+    static func openAppend(_ path: String) throws -> Int32 {
+        try Syscall.retrying("open \(path)") { open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600) }
+    }
+
+    /// Pins an existing namespace at another path (like `ip netns attach`), for `ip netns list|exec`.
+    static func pin(_ source: String, at path: String) throws {
+        try FileSystem.makeDirectories(parentOf: path, mode: 0o755)
+        if NetworkNamespace(path: path).exists {
+            throw BerthError.conflict("\(path) already names a network namespace; remove it (ip netns delete) or rename the container")
+        }
+        let fd = try Syscall.retrying("create \(path)") { open(path, O_RDONLY | O_CREAT | O_CLOEXEC, 0o444) }
+        Syscall.close(fd)
+        try FileSystem.bindMount(source, at: path)
+    }
+
+    static func loopbackUp() throws {
+        let r = try Subprocess.run(["ip", "link", "set", "lo", "up"])
+        if !r.succeeded { throw BerthError(.system, "cannot bring lo up: \(r.stderr)") }
+    }
+
+    static func splitPortKey(_ key: String) -> (UInt16, String) {
+        let parts = key.split(separator: "/")
+        return (UInt16(parts.first ?? "") ?? 0, parts.count > 1 ? String(parts[1]) : "tcp")
+    }
+
+    static func portRequest(_ p: PortBinding) -> PortRequest {
+        PortRequest(proto: p.proto, hostIP: IPv4Address(p.hostIP), hostPort: p.hostPort, containerPort: p.containerPort)
+    }
+}

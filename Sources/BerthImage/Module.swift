@@ -1,1 +1,0 @@
-// BerthImage — see DESIGN.md

@@ -1,0 +1,92 @@
+import BerthCore
+import BerthSystem
+
+/// The OCI runtime binary berth drives (crun or runc), with its own state directory so berth's
+/// containers never mix with another engine's.
+public struct OCIRuntime: Sendable, Equatable {
+    /// `crun` or `runc`.
+    public var name: String
+    /// Absolute path of the binary.
+    public var path: String
+    /// `--root`: the runtime's state directory (under `$BERTH_RUN`).
+    public var root: String
+
+    public init(name: String, path: String, root: String) {
+        self.name = name
+        self.path = path
+        self.root = root
+    }
+
+    func argv(_ rest: [String]) -> [String] { [path, "--root", root] + rest }
+
+    public func createArguments(id: String, bundle: String, pidFile: String) -> [String] {
+        argv(["create", "--bundle", bundle, "--pid-file", pidFile, id])
+    }
+
+    public func startArguments(id: String) -> [String] { argv(["start", id]) }
+
+    public func killArguments(id: String, signal: String, all: Bool = false) -> [String] {
+        argv(["kill"] + (all ? ["--all"] : []) + [id, signal])
+    }
+
+    public func deleteArguments(id: String, force: Bool) -> [String] {
+        argv(["delete"] + (force ? ["--force"] : []) + [id])
+    }
+
+    /// `exec` of a process in a running container: env, cwd and numeric user are passed as flags.
+    public func execArguments(
+        id: String, args: [String], env: [String], cwd: String?, user: String?, tty: Bool, pidFile: String? = nil
+    ) -> [String] {
+        var a = ["exec"]
+        for e in env { a += ["--env", e] }
+        if let cwd, !cwd.isEmpty { a += ["--cwd", cwd] }
+        if let user, !user.isEmpty { a += ["--user", user] }
+        if tty { a.append("--tty") }
+        if let pidFile { a += ["--pid-file", pidFile] }
+        return argv(a + [id] + args)
+    }
+
+    /// Sends a signal to the container's first process (`kill`). A container the runtime no longer knows is not an error.
+    public func kill(id: String, signal: String) throws {
+        let r = try Subprocess.run(killArguments(id: id, signal: signal))
+        if !r.succeeded && !OCIRuntime.isGone(r.stderr) {
+            throw BerthError(.system, "\(name) could not signal container \(id): \(OCIRuntime.firstLine(r.stderr))")
+        }
+    }
+
+    /// Removes the runtime's record and cgroup of a stopped container; already gone is success.
+    public func delete(id: String, force: Bool) throws {
+        let r = try Subprocess.run(deleteArguments(id: id, force: force))
+        if !r.succeeded && !OCIRuntime.isGone(r.stderr) {
+            throw BerthError(.system, "\(name) could not delete container \(id): \(OCIRuntime.firstLine(r.stderr))")
+        }
+    }
+
+    static func isGone(_ stderr: String) -> Bool {
+        stderr.contains("does not exist") || stderr.contains("not exist") || stderr.contains("container not running")
+            || stderr.contains("process already finished") || stderr.contains("No such")
+    }
+
+    /// The useful line of a runtime's error output (runc logs JSON-ish `level=error msg="…"`).
+    public static func firstLine(_ text: String) -> String {
+        let lines = text.split(separator: "\n").map { String($0) }.filter { !$0.isEmpty }
+        guard var line = lines.last(where: { $0.contains("error") }) ?? lines.last else { return "(no output)" }
+        if let r = line.range(of: "msg=\"") {
+            line = String(line[r.upperBound...])
+            if line.hasSuffix("\"") { line.removeLast() }
+            line = line.replacingOccurrences(of: "\\\"", with: "\"")
+        }
+        return line
+    }
+
+    /// Docker's exit codes for a process that could not be started: 127 when the program is not
+    /// found, 126 when it cannot be invoked (permission, not executable), else 125.
+    public static func startFailureCode(_ message: String) -> Int32 {
+        let m = message.lowercased()
+        if m.contains("no such file") || m.contains("not found") { return 127 }
+        if m.contains("permission denied") || m.contains("exec format error") || m.contains("is a directory") {
+            return 126
+        }
+        return 125
+    }
+}

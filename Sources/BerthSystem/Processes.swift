@@ -1,0 +1,234 @@
+import CBerthSystem
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Process plumbing for the container monitor and the engine: pipes, spawning with chosen
+/// descriptors, reaping, signals. Everything returns typed errors; EINTR is retried.
+public enum Processes {
+    /// A pipe whose both ends are close-on-exec (spawn hands ends to children explicitly).
+    public static func pipe() throws -> (read: Int32, write: Int32) {
+        var fds: [Int32] = [-1, -1]
+        try Syscall.retrying("pipe2") { berth_pipe2(&fds, O_CLOEXEC) }
+        return (fds[0], fds[1])
+    }
+
+    /// Starts `argv` with the given descriptors as its stdin/stdout/stderr (nil = /dev/null) and
+    /// `inherit` passed through at the same numbers; everything else stays closed (close-on-exec).
+    public static func spawn(
+        _ argv: [String], stdin: Int32? = nil, stdout: Int32? = nil, stderr: Int32? = nil, inherit: [Int32] = [],
+        environment: [String]? = nil, newSession: Bool = false
+    ) throws -> pid_t {
+        precondition(!argv.isEmpty, "spawn needs a program")
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        for (target, fd) in [stdin, stdout, stderr].enumerated() {
+            if let fd {
+                posix_spawn_file_actions_adddup2(&actions, fd, Int32(target))
+            } else {
+                posix_spawn_file_actions_addopen(&actions, Int32(target), "/dev/null", target == 0 ? O_RDONLY : O_WRONLY, 0)
+            }
+        }
+        // dup2 onto itself clears FD_CLOEXEC in the child (glibc ≥ 2.29), so these survive exec.
+        for fd in inherit where fd > 2 { posix_spawn_file_actions_adddup2(&actions, fd, fd) }
+        return try Subprocess.spawn(argv, actions: &actions, environment: environment, newSession: newSession)
+    }
+
+    /// prctl(PR_SET_CHILD_SUBREAPER): the container's process, once its runtime exits, becomes our child.
+    public static func becomeSubreaper() throws {
+        try Syscall.retrying("prctl(PR_SET_CHILD_SUBREAPER)") { berth_set_child_subreaper() }
+    }
+
+    /// Shell-style status of a wait status word: the exit code, or 128 + signal.
+    public static func shellStatus(_ status: Int32) -> Int32 {
+        (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+    }
+
+    /// Waits for `pid` (blocking) and returns its shell-style status.
+    public static func wait(_ pid: pid_t) throws -> Int32 {
+        var status: Int32 = 0
+        try Syscall.retrying("waitpid \(pid)") { waitpid(pid, &status, 0) }
+        return shellStatus(status)
+    }
+
+    /// Reaps one finished child without blocking: its pid and shell-style status, or nil when none is ready.
+    public static func reapAny() -> (pid: pid_t, status: Int32)? {
+        var status: Int32 = 0
+        while true {
+            let pid = waitpid(-1, &status, WNOHANG)
+            if pid > 0 { return (pid, shellStatus(status)) }
+            if pid < 0 && Errno.current == .EINTR { continue }
+            return nil
+        }
+    }
+
+    /// Whether a process exists and is not a zombie.
+    public static func isAlive(_ pid: pid_t) -> Bool {
+        guard pid > 0 else { return false }
+        if kill(pid, 0) != 0 && Errno.current != .EPERM { return false }
+        guard let stat = try? FileSystem.readText("/proc/\(pid)/stat"), let close = stat.lastIndex(of: ")") else {
+            return false
+        }
+        let rest = stat[stat.index(after: close)...].drop(while: { $0 == " " })
+        return rest.first != "Z" && rest.first != "X"
+    }
+
+    /// Sends a signal; a process that is already gone counts as success.
+    public static func signal(_ pid: pid_t, _ sig: Int32) throws {
+        if kill(pid, sig) != 0 {
+            let e = Errno.current
+            if e != .ESRCH { throw SystemCallError(call: "kill \(pid)", errno: e) }
+        }
+    }
+
+    /// The argument vector of a running process, from /proc.
+    public static func commandLine(of pid: pid_t) -> [String]? {
+        guard let bytes = try? FileSystem.readFile("/proc/\(pid)/cmdline"), !bytes.isEmpty else { return nil }
+        return bytes.split(separator: 0, omittingEmptySubsequences: false).dropLast().map {
+            String(decoding: $0, as: UTF8.self)
+        }
+    }
+
+    /// Reads what is available on a descriptor: bytes, or empty at end of file. EAGAIN gives nil.
+    public static func read(_ fd: Int32, max: Int = 65536) throws -> [UInt8]? {
+        var buf = [UInt8](repeating: 0, count: max)
+        while true {
+            let n = buf.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if n >= 0 { return Array(buf[0..<n]) }
+            let e = Errno.current
+            if e == .EINTR { continue }
+            if e == .EAGAIN { return nil }
+            throw SystemCallError(call: "read", errno: e)
+        }
+    }
+
+    /// Writes all of `bytes` (blocking descriptor).
+    public static func writeAll(_ fd: Int32, _ bytes: [UInt8]) throws {
+        var sent = 0
+        while sent < bytes.count {
+            let n = bytes[sent...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if Errno.current == .EINTR { continue }
+                throw SystemCallError(call: "write", errno: .current)
+            }
+            sent += n
+        }
+    }
+
+    /// poll(2) for readability on `fds`; returns those readable or hung up. Timeout in milliseconds.
+    public static func pollReadable(_ fds: [Int32], timeoutMs: Int32) -> [Int32] {
+        var p = fds.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
+        let n = poll(&p, nfds_t(p.count), timeoutMs)
+        guard n > 0 else { return [] }
+        return p.filter { $0.revents != 0 }.map(\.fd)
+    }
+
+    public static func setNonBlocking(_ fd: Int32) {
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+    }
+}
+
+/// Wall-clock time in Docker's formats.
+public enum WallClock {
+    /// Nanoseconds since the epoch.
+    public static func nowNanoseconds() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
+    }
+
+    /// RFC 3339 in UTC with nanoseconds: `2026-11-23T06:51:00.123456789Z` (Docker's log and State times).
+    public static func rfc3339(nanoseconds: Int64 = nowNanoseconds()) -> String {
+        var secs = time_t(nanoseconds / 1_000_000_000)
+        let nanos = Int(nanoseconds % 1_000_000_000)
+        var t = tm()
+        gmtime_r(&secs, &t)
+        func pad(_ v: Int32, _ w: Int) -> String {
+            let s = String(v)
+            return String(repeating: "0", count: max(0, w - s.count)) + s
+        }
+        let frac = String(nanos)
+        return "\(pad(t.tm_year + 1900, 4))-\(pad(t.tm_mon + 1, 2))-\(pad(t.tm_mday, 2))T"
+            + "\(pad(t.tm_hour, 2)):\(pad(t.tm_min, 2)):\(pad(t.tm_sec, 2))."
+            + String(repeating: "0", count: 9 - frac.count) + frac + "Z"
+    }
+}
+
+/// A chunk of a child's output: stream 1 is stdout, 2 is stderr (Docker's stdcopy numbering).
+public struct OutputChunk: Sendable {
+    public var stream: UInt8
+    public var bytes: [UInt8]
+
+    public init(stream: UInt8, bytes: [UInt8]) {
+        self.stream = stream
+        self.bytes = bytes
+    }
+}
+
+extension Processes {
+    /// Runs `argv` with its output streamed as it comes (read on a dedicated thread, so no shared
+    /// thread ever blocks). `onStart` gets the pid; `onExit` gets the shell-style status before the
+    /// stream finishes. `input` is written to stdin, which is then closed.
+    public static func stream(
+        _ argv: [String], input: [UInt8]? = nil, onStart: @escaping @Sendable (pid_t) -> Void = { _ in },
+        onExit: @escaping @Sendable (Int32) -> Void
+    ) -> AsyncThrowingStream<OutputChunk, any Error> {
+        AsyncThrowingStream { continuation in
+            do {
+                let inp = try pipe()
+                let out = try pipe()
+                let err = try pipe()
+                let pid: pid_t
+                do {
+                    pid = try spawn(argv, stdin: inp.read, stdout: out.write, stderr: err.write)
+                } catch {
+                    for fd in [inp.read, inp.write, out.read, out.write, err.read, err.write] { Syscall.close(fd) }
+                    throw error
+                }
+                Syscall.close(inp.read)
+                Syscall.close(out.write)
+                Syscall.close(err.write)
+                onStart(pid)
+                let stdinBytes = input ?? []
+                _ = try DedicatedThread.spawn(joinable: false) {
+                    if !stdinBytes.isEmpty { try? writeAll(inp.write, stdinBytes) }
+                    Syscall.close(inp.write)
+                    var open: [Int32: UInt8] = [out.read: 1, err.read: 2]
+                    while !open.isEmpty {
+                        for fd in pollReadable(Array(open.keys), timeoutMs: 1000) {
+                            let bytes = (try? read(fd)) ?? []
+                            if bytes.isEmpty {
+                                Syscall.close(fd)
+                                open[fd] = nil
+                            } else {
+                                continuation.yield(OutputChunk(stream: open[fd] ?? 1, bytes: bytes))
+                            }
+                        }
+                    }
+                    let status = (try? wait(pid)) ?? 255
+                    onExit(status)
+                    continuation.finish()
+                }
+            } catch {
+                continuation.finish(throwing: error)
+            }
+        }
+    }
+}
+
+extension Processes {
+    /// The current hard limit on open files (RLIMIT_NOFILE) of this process; berth never asks for more.
+    public static func openFilesHardLimit() -> UInt64 {
+        var r = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &r) == 0 else { return 1024 }
+        return UInt64(r.rlim_max)
+    }
+}
+
+extension FileSystem {
+    /// rmdir(2); a missing or non-empty directory is left alone (returns false).
+    @discardableResult
+    public static func removeDirectory(_ path: String) -> Bool { rmdir(path) == 0 }
+}

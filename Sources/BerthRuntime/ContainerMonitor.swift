@@ -41,6 +41,9 @@ public struct ContainerMonitor {
     /// Runs the container to its end. Returns the process exit status of the monitor itself.
     public func run() -> Int32 {
         let me = getpid()
+        // Whatever berthd had open (its API connections, sockets) must not stay open here: a client
+        // waiting for its reply to end would wait for as long as the container runs.
+        Processes.closeDescriptors(except: Set([0, 1, 2] + holdFds))
         for fd in holdFds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
         signal(SIGPIPE, SIG_IGN)
         // berthd stopping must not stop the monitor: it ignores the usual terminal signals.

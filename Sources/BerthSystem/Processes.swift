@@ -232,3 +232,11 @@ extension FileSystem {
     @discardableResult
     public static func removeDirectory(_ path: String) -> Bool { rmdir(path) == 0 }
 }
+
+extension Processes {
+    /// Closes every open descriptor of this process except `keep` (read from /proc/self/fd).
+    public static func closeDescriptors(except keep: Set<Int32>) {
+        let open = FileSystem.listDirectory("/proc/self/fd").compactMap { Int32($0) }
+        for fd in open where !keep.contains(fd) { Glibc.close(fd) }
+    }
+}

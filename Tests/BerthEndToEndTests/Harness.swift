@@ -34,6 +34,7 @@ final class Daemon: @unchecked Sendable {
 
     init() throws {
         try TestSupport.requireRoot()
+        TestSupport.adoptOrphans()
         host = try ScratchNamespace(name: "host")
         root = host.directory + "/root"
         run = host.directory + "/run"
@@ -112,6 +113,8 @@ final class Daemon: @unchecked Sendable {
     func close() {
         stop()
         _ = try? host.namespace.run { try Subprocess.run(["env"] + environment + [Daemon.berthd, "--cleanup"]) }
+        usleep(100_000)
+        TestSupport.reapZombies(named: "berth-monitor")
         host.close()
     }
 }

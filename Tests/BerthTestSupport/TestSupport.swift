@@ -80,3 +80,23 @@ public final class ScratchNamespace: @unchecked Sendable {
         TestSupport.removeTree(directory)
     }
 }
+
+extension TestSupport {
+    /// Makes this test process the reaper of orphans (berthd's monitors outlive a killed berthd and
+    /// would otherwise become zombies of a PID 1 that never reaps, as on these machines).
+    public static func adoptOrphans() { try? Processes.becomeSubreaper() }
+
+    /// Reaps our exited children named `name` (only those: other children belong to running calls).
+    public static func reapZombies(named name: String) {
+        let me = getpid()
+        for entry in FileSystem.listDirectory("/proc") {
+            guard let pid = Int32(entry), let stat = try? FileSystem.readText("/proc/\(pid)/stat") else { continue }
+            guard let open = stat.firstIndex(of: "("), let close = stat.lastIndex(of: ")") else { continue }
+            let comm = stat[stat.index(after: open)..<close]
+            let rest = stat[stat.index(after: close)...].split(separator: " ")
+            guard comm == name, rest.count > 2, rest[0] == "Z", Int32(rest[1]) == me else { continue }
+            var status: Int32 = 0
+            _ = waitpid(pid, &status, WNOHANG)
+        }
+    }
+}

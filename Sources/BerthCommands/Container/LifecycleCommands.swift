@@ -82,7 +82,7 @@ struct LogsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "logs", abstract: "Show a container's output (kept even after it exits).")
     @Flag(name: [.short, .long], help: "Follow the output until the container stops.") var follow = false
     @Flag(name: [.short, .long], help: "Show timestamps.") var timestamps = false
-    @Option(name: [.short, .customLong("tail")], help: "Number of lines from the end (or all).") var tail: String?
+    @Option(name: [.customShort("n"), .customLong("tail")], help: "Number of lines from the end (or all).") var tail: String?
     @Argument(help: "Container name or ID.") var container: String
 
     func run() throws {

@@ -113,9 +113,11 @@ extension ContainerEngine {
             unlink(f.pidFile)
             let held = await networks.portDescriptors(owner: c.id)
             let monitor = ContainerMonitor(files: f, runtime: config.runtime, holdFds: held)
+            let log = try ContainerEngine.openAppend(f.monitorLog)
+            defer { Syscall.close(log) }
             let monitorPid = try Processes.spawn(
                 monitor.arguments(monitorPath: config.monitorPath), stdin: nil,
-                stdout: try ContainerEngine.openAppend(f.monitorLog), stderr: nil, inherit: held, newSession: true)
+                stdout: log, stderr: log, inherit: held, newSession: true)
             c.monitorPid = Int(monitorPid)
             try save(c)
             let state = try await waitForMonitor(f, monitorPid: monitorPid)

@@ -116,7 +116,7 @@ public enum RuntimeProbe {
         do {
             let rootfs = bundle + "/rootfs"
             try FileManager.default.createDirectory(atPath: rootfs, withIntermediateDirectories: true)
-            try FileManager.default.copyItem(atPath: busybox, toPath: rootfs + "/busybox")
+            try copyExecutable(from: busybox, to: rootfs + "/busybox")
             let config = ContainerRuntimeConfig(
                 id: id, rootfs: rootfs, args: ["/busybox", "true"], hostname: "berth-probe", cgroupsPath: cgroupsPath)
             let spec = try SpecBuilder.build(config, rootfsUsers: UserResolver(passwd: "", group: ""))
@@ -156,5 +156,12 @@ public enum RuntimeProbe {
                 try? FileSystem.removeDirectory(path)
             }
         }
+    }
+
+    /// Copies a program with a close-on-exec descriptor. FileManager's copy leaves its write
+    /// descriptor inheritable, so a program another thread spawns meanwhile holds it open and
+    /// running the copy fails with ETXTBSY ("text file busy").
+    static func copyExecutable(from source: String, to destination: String) throws {
+        try FileSystem.writeFile(destination, try FileSystem.readFile(source), mode: 0o755)
     }
 }

@@ -182,7 +182,8 @@ struct SpecBuilderTests {
         #expect(joined.linux.namespaces.contains(.init(type: "network")))
         #expect(joined.linux.namespaces.contains(.init(type: "pid", path: "/proc/42/ns/pid")))
         #expect(joined.linux.namespaces.contains(.init(type: "ipc", path: "/proc/42/ns/ipc")))
-        let namespaces = try #require((try Self.json(joined)["linux"] as? [String: Any])?["namespaces"] as? [[String: Any]])
+        let linux = try #require(try Self.json(joined)["linux"] as? [String: Any])
+        let namespaces = try #require(linux["namespaces"] as? [[String: Any]])
         #expect(namespaces.first { $0["type"] as? String == "network" }?.keys.contains("path") == false)
     }
 

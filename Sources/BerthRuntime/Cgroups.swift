@@ -21,9 +21,11 @@ public struct CgroupMounts: Sendable, Equatable {
         public var root: String
         /// v1 controllers on this hierarchy (`memory`, `cpu`, `name=systemd`); empty for cgroup2.
         public var controllers: [String]
+        /// A cgroup2 (unified) mount.
         public var isV2: Bool
     }
 
+    /// Every cgroup and cgroup2 mount, in mountinfo order.
     public var mounts: [Mount]
 
     public init(mounts: [Mount]) { self.mounts = mounts }
@@ -125,6 +127,8 @@ public struct ProcessCgroups: Sendable, Equatable {
         self.unifiedPath = unifiedPath
     }
 
+    /// Parses the text of `/proc/<pid>/cgroup`; a v1 line naming several controllers (`cpu,cpuacct`)
+    /// gives each of them the path.
     public static func parse(_ procPidCgroup: String) -> ProcessCgroups {
         var paths: [String: String] = [:]
         var unified: String?

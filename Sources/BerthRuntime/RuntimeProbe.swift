@@ -144,14 +144,17 @@ public enum RuntimeProbe {
     }
 
     /// Removes the directories a runtime left for `relativePath` (e.g. "/berth-probe-abc") in every
-    /// cgroup hierarchy, deepest first. Cgroups that still hold processes stay (rmdir says EBUSY).
-    public static func removeCgroups(relativePath: String) {
+    /// cgroup hierarchy. With `includingParents`, empty parents go too, deepest first (not for a
+    /// shared parent such as "/berth" while containers may be starting: runc's mkdir could race).
+    /// Cgroups that still hold processes or children stay (rmdir says EBUSY).
+    public static func removeCgroups(relativePath: String, includingParents: Bool = false) {
         guard let mounts = try? CgroupMounts.current() else { return }
         let components = relativePath.split(separator: "/").map(String.init)
         guard !components.isEmpty else { return }
         var seen: Set<String> = []
         for mount in mounts.mounts where seen.insert(mount.mountpoint).inserted {
-            for depth in stride(from: components.count, through: 1, by: -1) {
+            let shallowest = includingParents ? 1 : components.count
+            for depth in stride(from: components.count, through: shallowest, by: -1) {
                 let path = mount.mountpoint + "/" + components[0..<depth].joined(separator: "/")
                 try? FileSystem.removeDirectory(path)
             }

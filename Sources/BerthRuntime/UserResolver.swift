@@ -36,7 +36,9 @@ public struct UserResolver: Sendable, Equatable {
         public var members: [String]
     }
 
+    /// The parsed passwd entries, in file order (the first match wins, as in libc).
     public var passwd: [PasswdEntry]
+    /// The parsed group entries, in file order.
     public var groups: [GroupEntry]
 
     /// Parses the text of passwd(5) and group(5) files; malformed lines are skipped, as libc does.

@@ -18,7 +18,7 @@ struct RuncEndToEndTests {
         let cgroupsPath = "/berth-test/\(id)"
         defer {
             _ = try? Subprocess.run([runc, "delete", "-f", id])
-            RuntimeProbe.removeCgroups(relativePath: cgroupsPath)
+            RuntimeProbe.removeCgroups(relativePath: cgroupsPath, includingParents: true)
             TestSupport.removeTree(bundle)
         }
         let rootfs = bundle + "/rootfs"
@@ -57,7 +57,7 @@ struct RuncEndToEndTests {
         let cgroupsPath = "/berth-test/\(id)"
         defer {
             _ = try? Subprocess.run([runc, "delete", "-f", id])
-            RuntimeProbe.removeCgroups(relativePath: cgroupsPath)
+            RuntimeProbe.removeCgroups(relativePath: cgroupsPath, includingParents: true)
             TestSupport.removeTree(bundle)
         }
         let rootfs = bundle + "/rootfs"

@@ -1,73 +1,136 @@
 import BerthCore
-import BerthSystem
+import Foundation
 
-/// Docker's `-u` resolved against the container's own /etc/passwd and /etc/group.
-public enum UserResolver {
-    public struct IDs: Sendable, Equatable {
+/// A user resolved to numbers, as the OCI `process.user` needs it.
+public struct ResolvedUser: Sendable, Equatable {
+    public var uid: UInt32
+    public var gid: UInt32
+    /// Supplementary groups: the groups of /etc/group that list the user, when no group was given.
+    public var additionalGids: [UInt32]
+    /// The user's home directory from /etc/passwd, if the user has an entry.
+    public var home: String?
+
+    public init(uid: UInt32, gid: UInt32, additionalGids: [UInt32] = [], home: String? = nil) {
+        self.uid = uid
+        self.gid = gid
+        self.additionalGids = additionalGids
+        self.home = home
+    }
+}
+
+/// Resolves Docker's `-u` (`""`, `uid`, `uid:gid`, `name`, `name:group`) against a root filesystem's
+/// `/etc/passwd` and `/etc/group`, following runc's `user.GetExecUser`.
+public struct UserResolver: Sendable, Equatable {
+    /// One /etc/passwd line.
+    public struct PasswdEntry: Sendable, Equatable {
+        public var name: String
         public var uid: UInt32
         public var gid: UInt32
-        public var additionalGids: [UInt32]
         public var home: String
     }
 
-    public static func resolve(_ spec: String, rootfs: String) throws -> IDs {
-        let passwd = (try? FileSystem.readText(rootfs + "/etc/passwd")) ?? ""
-        let group = (try? FileSystem.readText(rootfs + "/etc/group")) ?? ""
-        return try resolve(spec, passwd: passwd, group: group)
+    /// One /etc/group line.
+    public struct GroupEntry: Sendable, Equatable {
+        public var name: String
+        public var gid: UInt32
+        public var members: [String]
     }
 
-    /// Pure form, for tests: `passwd`/`group` are the files' text.
-    public static func resolve(_ spec: String, passwd: String, group: String) throws -> IDs {
-        let users = passwd.split(separator: "\n").map { $0.split(separator: ":", omittingEmptySubsequences: false).map(String.init) }
-            .filter { $0.count >= 7 }
-        let groups = group.split(separator: "\n").map { $0.split(separator: ":", omittingEmptySubsequences: false).map(String.init) }
-            .filter { $0.count >= 4 }
-        let parts = spec.split(separator: ":", maxSplits: 1).map(String.init)
-        let userPart = parts.first ?? ""
+    /// The parsed passwd entries, in file order (the first match wins, as in libc).
+    public var passwd: [PasswdEntry]
+    /// The parsed group entries, in file order.
+    public var groups: [GroupEntry]
+
+    /// Parses the text of passwd(5) and group(5) files; malformed lines are skipped, as libc does.
+    public init(passwd: String, group: String) {
+        self.passwd = passwd.split(separator: "\n").compactMap { line in
+            let f = line.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+            guard f.count >= 4, !f[0].hasPrefix("#"), let uid = UInt32(f[2]), let gid = UInt32(f[3]) else {
+                return nil
+            }
+            return PasswdEntry(name: f[0], uid: uid, gid: gid, home: f.count >= 6 ? f[5] : "")
+        }
+        self.groups = group.split(separator: "\n").compactMap { line in
+            let f = line.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+            guard f.count >= 3, !f[0].hasPrefix("#"), let gid = UInt32(f[2]) else { return nil }
+            let members = f.count >= 4 ? f[3].split(separator: ",").map { String($0).trimmingSpaces } : []
+            return GroupEntry(name: f[0], gid: gid, members: members)
+        }
+    }
+
+    /// Reads `etc/passwd` and `etc/group` of `rootfs`; a missing file counts as empty (numeric
+    /// users need none). Symbolic links are followed inside the rootfs, never out to the host's files.
+    public init(rootfs: String) {
+        self.init(
+            passwd: UserResolver.readInRoot(rootfs, "/etc/passwd"),
+            group: UserResolver.readInRoot(rootfs, "/etc/group"))
+    }
+
+    /// Resolves `spec` (Docker's `-u`). An empty spec means root.
+    public func resolve(_ spec: String) throws -> ResolvedUser {
+        let parts = spec.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+        let userArg = parts.first ?? ""
+        let groupArg = parts.count > 1 ? parts[1] : ""
+
         var uid: UInt32 = 0
         var gid: UInt32 = 0
-        var home = "/"
         var name: String?
-        if userPart.isEmpty {
-            if let root = users.first(where: { $0[2] == "0" }) {
-                home = root[5]
-                name = root[0]
-            } else {
-                home = "/root"
+        var home: String?
+        if userArg.isEmpty {
+            if let entry = passwd.first(where: { $0.uid == 0 }) {
+                (gid, name, home) = (entry.gid, entry.name, entry.home)
             }
-        } else if let n = UInt32(userPart) {
-            uid = n
-            if let u = users.first(where: { $0[2] == userPart }) {
-                gid = UInt32(u[3]) ?? 0
-                home = u[5]
-                name = u[0]
+        } else if let entry = passwd.first(where: { $0.name == userArg }) {
+            (uid, gid, name, home) = (entry.uid, entry.gid, entry.name, entry.home)
+        } else if let numeric = UInt32(userArg) {
+            uid = numeric
+            if let entry = passwd.first(where: { $0.uid == numeric }) {
+                (gid, name, home) = (entry.gid, entry.name, entry.home)
             }
         } else {
-            guard let u = users.first(where: { $0[0] == userPart }), let id = UInt32(u[2]) else {
-                throw BerthError.invalid("unable to find user \(userPart): no matching entries in passwd file")
-            }
-            uid = id
-            gid = UInt32(u[3]) ?? 0
-            home = u[5]
-            name = u[0]
+            throw BerthError.invalid("unable to find user \(userArg): no matching entries in passwd file")
         }
-        if parts.count > 1 {
-            let g = parts[1]
-            if let n = UInt32(g) {
-                gid = n
+
+        var additional: [UInt32] = []
+        if !groupArg.isEmpty {
+            if let entry = groups.first(where: { $0.name == groupArg }) {
+                gid = entry.gid
+            } else if let numeric = UInt32(groupArg) {
+                gid = numeric
             } else {
-                guard let entry = groups.first(where: { $0[0] == g }), let id = UInt32(entry[2]) else {
-                    throw BerthError.invalid("unable to find group \(g): no matching entries in group file")
+                throw BerthError.invalid("unable to find group \(groupArg): no matching entries in group file")
+            }
+        } else if let name {
+            for entry in groups where entry.members.contains(name) && !additional.contains(entry.gid) {
+                additional.append(entry.gid)
+            }
+        }
+        return ResolvedUser(uid: uid, gid: gid, additionalGids: additional, home: home)
+    }
+
+    /// Reads `path` inside `root`, resolving symbolic links against `root` (an image's
+    /// `/etc/passwd -> /host/file` must not read the host's file). Gives "" when there is none.
+    static func readInRoot(_ root: String, _ path: String) -> String {
+        let fm = FileManager.default
+        var relative = path
+        for _ in 0..<16 {
+            let full = root + relative
+            guard let attributes = try? fm.attributesOfItem(atPath: full) else { return "" }
+            if attributes[.type] as? FileAttributeType == .typeSymbolicLink {
+                guard let target = try? fm.destinationOfSymbolicLink(atPath: full) else { return "" }
+                if target.hasPrefix("/") {
+                    relative = target
+                } else {
+                    let dir = (relative as NSString).deletingLastPathComponent
+                    relative = (dir as NSString).appendingPathComponent(target)
                 }
-                gid = id
+                relative = (relative as NSString).standardizingPath
+                if !relative.hasPrefix("/") { relative = "/" + relative }
+                continue
             }
+            guard let data = fm.contents(atPath: full) else { return "" }
+            return String(decoding: data, as: UTF8.self)
         }
-        var extra: [UInt32] = []
-        if let name {
-            for g in groups where g[3].split(separator: ",").contains(Substring(name)) {
-                if let id = UInt32(g[2]), id != gid { extra.append(id) }
-            }
-        }
-        return IDs(uid: uid, gid: gid, additionalGids: extra, home: home.isEmpty ? "/" : home)
+        return ""
     }
 }

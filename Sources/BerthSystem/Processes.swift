@@ -219,21 +219,6 @@ extension Processes {
 }
 
 extension Processes {
-    /// The current hard limit on open files (RLIMIT_NOFILE) of this process; berth never asks for more.
-    public static func openFilesHardLimit() -> UInt64 {
-        var r = rlimit()
-        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &r) == 0 else { return 1024 }
-        return UInt64(r.rlim_max)
-    }
-}
-
-extension FileSystem {
-    /// rmdir(2); a missing or non-empty directory is left alone (returns false).
-    @discardableResult
-    public static func removeDirectory(_ path: String) -> Bool { rmdir(path) == 0 }
-}
-
-extension Processes {
     /// Closes every open descriptor of this process except `keep` (read from /proc/self/fd).
     public static func closeDescriptors(except keep: Set<Int32>) {
         let open = FileSystem.listDirectory("/proc/self/fd").compactMap { Int32($0) }

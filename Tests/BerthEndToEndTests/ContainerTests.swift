@@ -137,12 +137,14 @@ import Glibc
         let id = try d.ok(["run", "-d", "--name", name, "-m", "50m", "busybox", "httpd", "-f", "-p", "80"])
         defer { _ = try? d.cli(["rm", "-f", name]) }
         let pid = try d.inspect(name, "{{.State.Pid}}")
-        // N1: own mnt, uts, ipc, pid, net, cgroup; the host's user and time.
+        // N1: own mnt, uts, ipc, pid, net, cgroup; the host's user and time. (PID 1 of these machines
+        // hides its namespaces, so berthd — in the host's namespaces but for its test network — stands in.)
+        let host = d.pid
         for ns in ["mnt", "uts", "ipc", "pid", "net", "cgroup"] {
-            #expect(try FileSystem.readLink("/proc/\(pid)/ns/\(ns)") != FileSystem.readLink("/proc/1/ns/\(ns)"), "\(ns)")
+            #expect(try FileSystem.readLink("/proc/\(pid)/ns/\(ns)") != FileSystem.readLink("/proc/\(host)/ns/\(ns)"), "\(ns)")
         }
         for ns in ["user", "time"] {
-            #expect(try FileSystem.readLink("/proc/\(pid)/ns/\(ns)") == FileSystem.readLink("/proc/1/ns/\(ns)"), "\(ns)")
+            #expect(try FileSystem.readLink("/proc/\(pid)/ns/\(ns)") == FileSystem.readLink("/proc/\(host)/ns/\(ns)"), "\(ns)")
         }
         // N4: 50m is 52428800 in the container's own memory cgroup.
         let cg = try FileSystem.readText("/proc/\(pid)/cgroup")

@@ -119,7 +119,7 @@ extension ContainerEngine: ContainerService {
                 "runtime \(runtime) is not the one berthd uses (\(config.runtime.name)); start berthd with --runtime \(runtime)")
         }
         // Checked now so a bad value fails at create, not at start.
-        _ = try ContainerRuntimeConfig.validateCapabilities(add: s.capAdd, drop: s.capDrop)
+        _ = try Capabilities.effective(add: s.capAdd, drop: s.capDrop, privileged: s.privileged)
         for mode in [s.pidMode, s.ipcMode, s.utsMode] where !(mode.isEmpty || mode == "host" || mode == "private" || mode == "shareable" || mode.hasPrefix("container:")) {
             throw BerthError.invalid("invalid namespace mode \"\(mode)\": use host or container:<name|id>")
         }

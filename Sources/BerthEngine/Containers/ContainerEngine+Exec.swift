@@ -84,7 +84,7 @@ extension ContainerEngine {
     /// Docker's `-u`: numeric `uid[:gid]` for the runtime, names looked up in the container's files.
     static func numericUser(_ user: String, rootfs: String) throws -> String? {
         if user.isEmpty { return nil }
-        let ids = try UserResolver.resolve(user, rootfs: rootfs)
+        let ids = try UserResolver(rootfs: rootfs).resolve(user)
         return "\(ids.uid):\(ids.gid)"
     }
 

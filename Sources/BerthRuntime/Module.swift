@@ -1,1 +1,0 @@
-// BerthRuntime — see DESIGN.md

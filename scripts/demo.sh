@@ -33,8 +33,45 @@ id=$(berth network inspect -f '{{.Id}}' mynet)
 show berth network inspect mynet
 show ip -br addr show "br-${id:0:12}"
 
+step "B2/M4: a container on the default bridge; inspect shows its PID, namespace and address"
+show berth run -d --name hello busybox httpd -f -p 80 -h /etc
+show berth inspect -f 'Pid={{.State.Pid}} SandboxKey={{.NetworkSettings.SandboxKey}} IP={{.NetworkSettings.IPAddress}}/{{.NetworkSettings.IPPrefixLen}} Gateway={{.NetworkSettings.Gateway}} MAC={{.NetworkSettings.MacAddress}}' hello
+
+step "B3: the two ends of one veth pair: veth<hex>@ifN on the bridge, eth0@ifM inside"
+show ip -o link show master berth0
+show berth exec hello ip -o link show eth0
+
+step "V1: the container's network namespace is visible to ip netns by its name"
+show ip netns list
+show ip netns exec hello ip -br addr
+
+step "Seed walkthrough: a web server and a client on a user-defined network, by name"
+show berth run -d --name web --network mynet -p 8080:80 busybox httpd -f -p 80 -h /etc
+show berth run --rm --network mynet busybox wget -qO- http://web/hostname
+show berth run --rm --network mynet busybox cat /etc/resolv.conf
+
+step "P1: the published port answers on the host (127.0.0.1 and the host's own address)"
+show timeout 5 wget -qO- http://127.0.0.1:8080/hostname
+hostip=$(ip -4 -o route get 1.1.1.1 2>/dev/null | sed -n 's/.* src \([0-9.]*\).*/\1/p')
+[ -n "$hostip" ] && show timeout 5 wget -qO- "http://$hostip:8080/hostname"
+show berth port web
+
 step "P2: the NAT and filter rules live in berth's own nftables table"
 show nft list table ip berth
+
+step "P3: a host port can be published once; the second try fails and leaves nothing behind"
+show berth run -d --name web2 -p 8080:80 busybox httpd -f || true
+show berth rm web2
+
+step "M1/M2/M3: network modes none, host and container:<name>"
+show berth run --rm --network none busybox ip -br link
+show berth run --rm --network container:web busybox wget -qO- http://localhost/hostname
+show berth ps
+
+step "Removing containers removes their veths, namespaces, rules and addresses"
+show berth rm -f hello web
+show ip netns list
+show ip -o link show master berth0
 
 step "Bad input gets one clear sentence and changes nothing"
 show berth network create --subnet 172.18.5.0/24 clash || true

@@ -41,11 +41,16 @@ public struct BerthInfo: Codable, Sendable, Equatable {
     public var firewallTable: String
     public var defaultBridge: String
     public var configWarnings: [String]
+    /// The OCI runtime berthd runs containers with, and why it chose it.
+    public var runtime: String
+    public var runtimeReason: String
 
     public init(
         root: String, run: String, configFile: String, firewallTable: String, defaultBridge: String,
-        configWarnings: [String]
+        configWarnings: [String], runtime: String = "", runtimeReason: String = ""
     ) {
+        self.runtime = runtime
+        self.runtimeReason = runtimeReason
         self.root = root
         self.run = run
         self.configFile = configFile
@@ -61,6 +66,8 @@ public struct BerthInfo: Codable, Sendable, Equatable {
         case firewallTable = "FirewallTable"
         case defaultBridge = "DefaultBridge"
         case configWarnings = "ConfigWarnings"
+        case runtime = "Runtime"
+        case runtimeReason = "RuntimeReason"
     }
 }
 

@@ -95,6 +95,7 @@ struct SystemInfo: SystemService {
     func info() async throws -> InfoResponse {
         let u = Uname.current
         let nets = try await setup.engine.networks()
+        let containers = try await setup.containers.list()
         let os = (try? FileSystem.readText("/etc/os-release"))?.split(separator: "\n")
             .first { $0.hasPrefix("PRETTY_NAME=") }
             .map { String($0.dropFirst("PRETTY_NAME=".count)).trimmingCharacters(in: CharacterSet(charactersIn: "\"")) }
@@ -102,13 +103,16 @@ struct SystemInfo: SystemService {
             .first { $0.hasPrefix("MemTotal:") }?.split(separator: " ").dropFirst().first.flatMap { Int64($0) } ?? 0
         let o = setup.options
         return InfoResponse(
-            id: "", name: u.nodename, containers: 0, containersRunning: 0, images: 0, networks: nets.count,
+            id: "", name: u.nodename, containers: containers.count,
+            containersRunning: containers.filter { $0.state == .running }.count,
+            images: (try? setup.images.list().count) ?? 0, networks: nets.count,
             kernelVersion: u.release, operatingSystem: os ?? "Linux", osType: "linux", architecture: u.machine,
             ncpu: Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))), memTotal: memKB * 1024, serverVersion: BerthVersion.version,
             dockerRootDir: o.root,
             berth: BerthInfo(
                 root: o.root, run: o.run, configFile: o.configFile, firewallTable: o.firewallTable,
-                defaultBridge: o.defaultBridge, configWarnings: setup.warnings))
+                defaultBridge: o.defaultBridge, configWarnings: setup.warnings, runtime: setup.runtime.name,
+                runtimeReason: setup.runtime.reason))
     }
 }
 

@@ -134,3 +134,44 @@ extension FileSystem {
         try Syscall.retrying("mount \(type) on \(target)") { berth_mount(source, target, type, 0, options) }
     }
 }
+
+extension FileSystem {
+    public enum Kind: Sendable, Equatable {
+        case missing, directory, symlink, other
+    }
+
+    /// What is at `path`, without following a final symlink (lstat).
+    public static func kind(_ path: String) -> Kind {
+        var st = stat()
+        guard lstat(path, &st) == 0 else { return .missing }
+        switch st.st_mode & S_IFMT {
+        case S_IFDIR: return .directory
+        case S_IFLNK: return .symlink
+        default: return .other
+        }
+    }
+
+    public static func setXattr(_ path: String, name: String, value: String) throws {
+        try Syscall.retrying("setxattr \(name) on \(path)") {
+            berth_lsetxattr(path, name, value, value.utf8.count)
+        }
+    }
+
+    /// mknod(2): a character or block device, or a fifo.
+    public static func makeNode(
+        _ path: String, mode: mode_t, character: Bool, fifo: Bool = false, major: UInt32, minor: UInt32
+    ) throws {
+        let type: mode_t = fifo ? S_IFIFO : (character ? S_IFCHR : S_IFBLK)
+        let dev = dev_t(major & 0xfff) << 8 | dev_t(minor & 0xff) | dev_t(minor & ~0xff) << 12
+        try Syscall.retrying("mknod \(path)") { Glibc.mknod(path, type | (mode & 0o7777), dev) }
+    }
+
+    public static func hardLink(_ target: String, at path: String) throws {
+        try Syscall.retrying("link \(path)") { Glibc.link(target, path) }
+    }
+
+    /// lchown(2): never through a symlink.
+    public static func changeOwner(_ path: String, uid: UInt32, gid: UInt32) throws {
+        try Syscall.retrying("chown \(path)") { Glibc.lchown(path, uid, gid) }
+    }
+}

@@ -10,6 +10,8 @@ public struct SubprocessResult: Sendable {
     public let status: Int32
     public let stdout: String
     public let stderr: String
+    /// stdout exactly as written (for binary output such as `gzip -dc`).
+    public let stdoutBytes: [UInt8]
 
     public var succeeded: Bool { status == 0 }
 }
@@ -95,7 +97,8 @@ public enum Subprocess {
         try Syscall.retrying("waitpid \(pid)") { waitpid(pid, &status, 0) }
         let code: Int32 = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
         return SubprocessResult(
-            status: code, stdout: String(decoding: out, as: UTF8.self), stderr: String(decoding: err, as: UTF8.self))
+            status: code, stdout: String(decoding: out, as: UTF8.self), stderr: String(decoding: err, as: UTF8.self),
+            stdoutBytes: out)
     }
 
     /// posix_spawnp with berth's attributes: default signal dispositions and an empty signal mask in the

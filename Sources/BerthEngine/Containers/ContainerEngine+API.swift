@@ -52,7 +52,9 @@ extension ContainerEngine: ContainerService {
         var mode = hc.NetworkMode ?? ""
         if mode.isEmpty || mode == "default" { mode = "bridge" }
         s.networkMode = mode
-        let endpoints = r.NetworkingConfig?.EndpointsConfig ?? [:]
+        // Docker's CLI names the default network "default" in both places.
+        var endpoints: [String: EndpointSettings] = [:]
+        for (name, ep) in r.NetworkingConfig?.EndpointsConfig ?? [:] { endpoints[name == "default" ? "bridge" : name] = ep }
         if mode == "host" || mode == "none" || mode.hasPrefix("container:") {
             if !endpoints.isEmpty && !(endpoints.count == 1 && endpoints[mode] != nil) {
                 throw BerthError.invalid("container cannot be connected to other networks in the \(mode.hasPrefix("container:") ? "container" : mode) network mode")

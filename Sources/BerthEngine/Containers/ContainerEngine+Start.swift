@@ -31,7 +31,7 @@ extension ContainerEngine {
             try save(c)
             rollback.add("state of \(c.name)") { [store, c] in
                 var back = c
-                back.state = .exited
+                back.state = c.startedAt.isEmpty ? .created : .exited
                 back.sandbox = ""
                 back.namedNetns = ""
                 back.rootfsMounted = false
@@ -148,7 +148,8 @@ extension ContainerEngine {
             if var after = try? container(c.id) {
                 after.error = (error as? BerthError)?.message ?? "\(error)"
                 after.exitCode = c.exitCode == 0 ? 125 : c.exitCode
-                after.state = after.state == .starting ? .exited : after.state
+                // Like Docker: a container that never ran stays "created", with the error and code.
+                if after.state == .starting { after.state = after.startedAt.isEmpty ? .created : .exited }
                 try? save(after)
             }
             throw NetworkEngine.wrap(error, "cannot start container \(c.name)", undoFailures: failures)

@@ -31,5 +31,7 @@ int berth_mnt_detach(void);
 /// prctl(PR_SET_CHILD_SUBREAPER, 1): orphaned descendants are re-parented to the caller.
 int berth_set_child_subreaper(void);
 int berth_set_pdeathsig(int sig);
+#include <stddef.h>
+int berth_lsetxattr(const char *path, const char *name, const void *value, size_t size);
 
 #endif

@@ -461,6 +461,8 @@ public struct ContainerSummary: Codable, Sendable, Equatable {
 
 public struct WaitError: Codable, Sendable, Equatable {
     public var Message: String
+
+    public init(Message: String) { self.Message = Message }
 }
 
 public struct ContainerWaitResponse: Codable, Sendable, Equatable {

@@ -35,6 +35,9 @@ public final class APIServer: Sendable {
         do {
             channel = try await ServerBootstrap(group: group)
                 .serverChannelOption(.backlog, value: 256)
+                // docker's CLI half-closes a hijacked exec/attach connection when it sends no stdin;
+                // the output must still flow back on the other half.
+                .childChannelOption(.allowRemoteHalfClosure, value: true)
                 .bind(unixDomainSocketPath: socketPath, cleanupExistingSocketFile: true) { child in
                     child.eventLoop.makeCompletedFuture {
                         try child.pipeline.syncOperations.configureHTTPServerPipeline()

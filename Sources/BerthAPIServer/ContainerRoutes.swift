@@ -32,7 +32,21 @@ enum ContainerRoutes {
                 return .empty()
             },
             Route("POST", "/containers/{id}/wait") { req in
-                try .json(try await containers.waitContainer(req.id, condition: req.query["condition"] ?? "not-running"))
+                // Docker answers the headers at once and the body when the container stops: clients
+                // (docker run) start the container only after the headers arrived.
+                _ = try await containers.inspectContainer(req.id)
+                let condition = req.query["condition"] ?? "not-running"
+                return .streaming(contentType: "application/json", upgrade: false) { writer in
+                    let result: ContainerWaitResponse
+                    do {
+                        result = try await containers.waitContainer(req.id, condition: condition)
+                    } catch {
+                        result = ContainerWaitResponse(StatusCode: -1, Error: WaitError(Message: "\(error)"))
+                    }
+                    let encoder = JSONEncoder()
+                    encoder.outputFormatting = [.sortedKeys]
+                    try await writer.write(Array(try encoder.encode(result)) + [10])
+                }
             },
             Route("DELETE", "/containers/{id}") { req in
                 try await containers.removeContainer(req.id, force: req.flag("force"))

@@ -64,6 +64,7 @@ extension ContainerEngine {
         await releaseResources(&c)
         try? save(c)
         if let spec = try? spec(of: c), spec.autoRemove {
+            removedExitCodes[c.id] = c.exitCode
             try? await remove(c.id, force: true)
         }
     }
@@ -127,11 +128,14 @@ extension ContainerEngine {
     /// `condition` "next-exit" waits for a running container's next exit, "removed" for removal.
     public func wait(_ ref: String, condition: String = "not-running") async throws -> Int {
         let c = try container(ref)
+        var lastCode = c.exitCode
         while true {
             _ = await pollExits()
             guard let now = try? container(c.id) else {
-                return c.exitCode
+                // Removed (--rm): the code it had when it exited, kept by finishExit below.
+                return removedExitCodes[c.id] ?? lastCode
             }
+            lastCode = now.exitCode
             if condition != "removed" && now.state != .running && now.state != .starting
                 && !(condition == "next-exit" && now.state == .created)
             {

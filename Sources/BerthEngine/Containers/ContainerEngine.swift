@@ -45,6 +45,9 @@ public actor ContainerEngine {
     public nonisolated let images: ImageStore
     var execs: [String: ExecSession] = [:]
     var watcher: Task<Void, Never>?
+    /// Exit codes of containers removed by `--rm`, for `wait?condition=removed` callers that were
+    /// still waiting (kept for the life of berthd; a few bytes per removed container).
+    var removedExitCodes: [String: Int] = [:]
 
     public init(config: ContainerEngineConfig, store: Store, networks: NetworkEngine, images: ImageStore) {
         self.config = config

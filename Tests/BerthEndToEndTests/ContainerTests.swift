@@ -166,3 +166,31 @@ import Glibc
         #expect(!FileSystem.exists("/run/netns/\(name)"))
     }
 }
+
+/// U2–U4 with real containers: names resolve through 127.0.0.11 on user-defined networks only.
+@Suite("container DNS end to end (privileged)", .serialized) struct ContainerDNSTests {
+    @Test func namesResolveOnUserNetworksAndNetworksAreIsolated() throws {
+        let d = try Daemon()
+        defer { d.close() }
+        try d.start()
+        try d.ok(["network", "create", "appnet"])
+        try d.ok(["network", "create", "other"])
+        try d.ok(["run", "-d", "--name", "db", "--network", "appnet", "--network-alias", "database", "busybox", "httpd", "-f", "-p", "80", "-h", "/etc"])
+        let ip = try d.inspect("db", "{{.NetworkSettings.Networks.appnet.IPAddress}}")
+        #expect(ip.hasPrefix("172.18."))
+        // U3: the container's resolver is the embedded one.
+        let resolv = try d.ok(["run", "--rm", "--network", "appnet", "busybox", "cat", "/etc/resolv.conf"])
+        #expect(resolv.contains("nameserver 127.0.0.11") && resolv.contains("ndots:0"))
+        // U2: by name and by alias.
+        let ping = try d.ok(["run", "--rm", "--network", "appnet", "busybox", "ping", "-c1", "-W2", "db"])
+        #expect(ping.contains(ip))
+        let lookup = try d.ok(["run", "--rm", "--network", "appnet", "busybox", "nslookup", "database"])
+        #expect(lookup.contains("127.0.0.11") && lookup.contains(ip))
+        #expect(try d.ok(["run", "--rm", "--network", "appnet", "busybox", "wget", "-qO-", "http://db/hostname"]).count == 12)
+        // U4: another network cannot reach it, by name or by address.
+        #expect(try d.cli(["run", "--rm", "--network", "other", "busybox", "ping", "-c1", "-W1", "db"]).status != 0)
+        #expect(try d.cli(["run", "--rm", "--network", "other", "busybox", "ping", "-c1", "-W1", ip]).status != 0)
+        try d.ok(["rm", "-f", "db"])
+        try d.ok(["network", "rm", "appnet", "other"])
+    }
+}

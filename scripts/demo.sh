@@ -64,7 +64,7 @@ show berth run -d --name web2 -p 8080:80 busybox httpd -f || true
 show berth rm web2
 
 step "M1/M2/M3: network modes none, host and container:<name>"
-show berth run --rm --network none busybox ip -br link
+show berth run --rm --network none busybox ip -o link
 show berth run --rm --network container:web busybox wget -qO- http://localhost/hostname
 show berth ps
 

@@ -62,6 +62,18 @@ extension NetworkEngine {
                 }
             }
             // 2. Host ports: bound by berthd so nothing else can take them while they are published.
+            // A port berth itself publishes is named with its owner (its socket is held elsewhere).
+            let published = try store.read { tx in (try tx.portMappings(), try tx.endpoints()) }
+            for p in request.ports where p.hostPort != 0 {
+                let hostIP = p.hostIP?.description ?? ""
+                if let clash = published.0.first(where: {
+                    $0.proto == p.proto && $0.hostPort == Int(p.hostPort) && ($0.hostIP == hostIP || $0.hostIP.isEmpty || hostIP.isEmpty)
+                }) {
+                    let owner = published.1.first { $0.id == clash.endpointId }?.ownerName ?? Identifier.short(clash.endpointId)
+                    throw BerthError.conflict(
+                        "host port \(p.hostPort)/\(p.proto) is already published by \(owner); choose another host port")
+                }
+            }
             var mappings: [PortMappingRecord] = []
             for p in request.ports {
                 let port = try ports.reserve(proto: p.proto, hostIP: p.hostIP, port: p.hostPort, owner: request.ownerName)

@@ -121,7 +121,8 @@ extension ContainerEngine {
             c.monitorPid = Int(monitorPid)
             try save(c)
             let state = try await waitForMonitor(f, monitorPid: monitorPid)
-            guard state.status == .running else {
+            // A process that ends within the poll interval is seen as exited already: it did start.
+            guard state.status == .running || (state.status == .exited && state.startedAt != nil) else {
                 let message = state.error ?? "the container's process ended before it started"
                 c.exitCode = Int(state.exitCode ?? 125)
                 throw BerthError(

@@ -20,15 +20,7 @@ extension BerthClient {
         defer { Syscall.close(fd) }
         var tv = timeval(tv_sec: 0, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-        var head = "\(method) /v\(BerthVersion.apiVersion)\(path) HTTP/1.1\r\nHost: berth\r\nUser-Agent: berth-cli/\(BerthVersion.version)\r\n"
-        head += upgrade ? "Connection: Upgrade\r\nUpgrade: tcp\r\n" : "Connection: close\r\n"
-        if let body {
-            head += "Content-Type: application/json\r\nContent-Length: \(body.count)\r\n"
-        } else if method == "POST" {
-            head += "Content-Length: 0\r\n"
-        }
-        head += "\r\n"
-        try writeAll(fd, Array(head.utf8) + (body ?? []))
+        try writeAll(fd, BerthClient.requestHead(method, path, body: body, upgrade: upgrade) + (body ?? []))
         var raw: [UInt8] = []
         var buf = [UInt8](repeating: 0, count: 65536)
         func readMore() throws -> Bool {

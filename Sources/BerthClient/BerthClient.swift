@@ -100,14 +100,7 @@ public struct BerthClient: Sendable {
     public func request(_ method: String, _ path: String, body: [UInt8]? = nil) throws -> Reply {
         let fd = try connect()
         defer { Syscall.close(fd) }
-        var head = "\(method) /v\(BerthVersion.apiVersion)\(path) HTTP/1.1\r\nHost: berth\r\nUser-Agent: berth-cli/\(BerthVersion.version)\r\nConnection: close\r\n"
-        if let body {
-            head += "Content-Type: application/json\r\nContent-Length: \(body.count)\r\n"
-        } else if method == "POST" {
-            head += "Content-Length: 0\r\n"
-        }
-        head += "\r\n"
-        try writeAll(fd, Array(head.utf8) + (body ?? []))
+        try writeAll(fd, BerthClient.requestHead(method, path, body: body, upgrade: false) + (body ?? []))
         var raw: [UInt8] = []
         var buf = [UInt8](repeating: 0, count: 65536)
         while true {
@@ -118,6 +111,18 @@ public struct BerthClient: Sendable {
             raw += buf[0..<n]
         }
         return try BerthClient.parseResponse(raw, socket: socketPath)
+    }
+
+    /// The request line and headers (the connection closes after the reply, or is upgraded).
+    static func requestHead(_ method: String, _ path: String, body: [UInt8]?, upgrade: Bool) -> [UInt8] {
+        var head = "\(method) /v\(BerthVersion.apiVersion)\(path) HTTP/1.1\r\nHost: berth\r\nUser-Agent: berth-cli/\(BerthVersion.version)\r\n"
+        head += upgrade ? "Connection: Upgrade\r\nUpgrade: tcp\r\n" : "Connection: close\r\n"
+        if let body {
+            head += "Content-Type: application/json\r\nContent-Length: \(body.count)\r\n"
+        } else if method == "POST" {
+            head += "Content-Length: 0\r\n"
+        }
+        return Array((head + "\r\n").utf8)
     }
 
     func connect() throws -> Int32 {

@@ -165,20 +165,7 @@ extension NetworkEngine {
 
 /// Timestamps in Docker's format.
 public enum Clock {
-    public static func rfc3339Now() -> String {
-        var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
-        var t = time_t(ts.tv_sec)
-        var tmv = tm()
-        gmtime_r(&t, &tmv)
-        func p(_ v: Int32, _ w: Int) -> String {
-            let s = String(v)
-            return String(repeating: "0", count: max(0, w - s.count)) + s
-        }
-        let nanos = String(ts.tv_nsec)
-        let frac = String(repeating: "0", count: max(0, 9 - nanos.count)) + nanos
-        return "\(p(tmv.tm_year + 1900, 4))-\(p(tmv.tm_mon + 1, 2))-\(p(tmv.tm_mday, 2))T\(p(tmv.tm_hour, 2)):\(p(tmv.tm_min, 2)):\(p(tmv.tm_sec, 2)).\(frac)Z"
-    }
+    public static func rfc3339Now() -> String { WallClock.rfc3339() }
 }
 
 #if canImport(Glibc)

@@ -19,11 +19,22 @@ import Testing
         #expect(try GoTemplate("{{range .Options}}{{.}}{{end}}").render(net) == "1400")
     }
 
+    @Test func functionsIndexLenIfPrintfAndParentheses() throws {
+        #expect(try GoTemplate(#"{{index .Labels "team"}}"#).render(net) == "a")
+        #expect(try GoTemplate(#"{{(index .IPAM.Config 0).Subnet}}"#).render(net) == "172.18.0.0/16")
+        #expect(try GoTemplate("{{len .IPAM.Config}}").render(net) == "1")
+        #expect(try GoTemplate("{{if .Internal}}internal{{else}}open{{end}}").render(net) == "internal")
+        #expect(try GoTemplate(#"{{printf "%s/%s" .Name .Driver}}"#).render(net) == "\(net.name)/bridge")
+        #expect(try GoTemplate("{{upper .Driver}}").render(net) == "BRIDGE")
+    }
+
     @Test func malformedTemplatesAreClearErrors() {
         #expect(throws: BerthError.self) { try GoTemplate("{{.Name") }
         #expect(throws: BerthError.self) { try GoTemplate("{{range .X}}") }
         #expect(throws: BerthError.self) { try GoTemplate("{{end}}") }
-        #expect(throws: BerthError.self) { try GoTemplate("{{printf \"%s\" .Name}}") }
+        #expect(throws: BerthError.self) { try GoTemplate("{{html .Name}}") }
+        #expect(throws: BerthError.self) { try GoTemplate("{{(index .Labels \"team\"}}") }
+        #expect(throws: BerthError.self) { try GoTemplate("{{if .Internal}}x") }
         #expect(throws: BerthError.self) { try GoTemplate("{{.Nope}}").render(net) }
     }
 

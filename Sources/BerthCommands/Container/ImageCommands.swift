@@ -18,7 +18,7 @@ struct ImagesCommand: ParsableCommand {
         var rows = [["REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"]]
         for i in list {
             let id = String(i.Id.dropFirst(7).prefix(12))
-            let created = ContainerCLI.humanDuration(Date().timeIntervalSince1970 - Double(i.Created)) + " ago"
+            let created = HumanDuration.text(seconds: Date().timeIntervalSince1970 - Double(i.Created)) + " ago"
             let size = String(format: "%.3gMB", Double(i.Size) / 1e6)
             if i.RepoTags.isEmpty { rows.append(["<none>", "<none>", id, created, size]) }
             for t in i.RepoTags {

@@ -67,25 +67,8 @@ struct PsCommand: ParsableCommand {
             "Image": c.Image, "Command": "\"\(command)\"", "Status": c.Status, "State": c.State, "Ports": ports,
             "Networks": c.NetworkSettings.Networks.keys.sorted().joined(separator: ","),
             "Labels": c.Labels.sorted(by: { $0.key < $1.key }).map { "\($0.key)=\($0.value)" }.joined(separator: ","),
-            "CreatedAt": "\(created)", "RunningFor": ContainerCLI.humanDuration(ago) + " ago",
+            "CreatedAt": "\(created)", "RunningFor": HumanDuration.text(seconds: ago) + " ago",
         ]
-    }
-}
-
-extension ContainerCLI {
-    /// Docker's units.HumanDuration.
-    static func humanDuration(_ seconds: Double) -> String {
-        let s = Int(seconds)
-        if s < 1 { return "Less than a second" }
-        if s == 1 { return "1 second" }
-        if s < 60 { return "\(s) seconds" }
-        let m = s / 60
-        if m == 1 { return "About a minute" }
-        if m < 60 { return "\(m) minutes" }
-        let h = Int((Double(s) / 3600).rounded())
-        if h == 1 { return "About an hour" }
-        if h < 48 { return "\(h) hours" }
-        return "\(h / 24) days"
     }
 }
 

@@ -60,19 +60,11 @@ extension ContainerEngine: ContainerService {
                 throw BerthError.invalid("container cannot be connected to other networks in the \(mode.hasPrefix("container:") ? "container" : mode) network mode")
             }
         } else {
-            let first = endpoints[mode]
-            var attachments = [
-                NetworkAttachment(
-                    network: mode, aliases: first?.Aliases ?? [], ipv4: first?.IPAMConfig?.IPv4Address.flatMap { $0.isEmpty ? nil : $0 },
-                    mac: (first?.MacAddress).flatMap { $0.isEmpty ? nil : $0 } ?? r.MacAddress.flatMap { $0.isEmpty ? nil : $0 })
-            ]
-            for (name, ep) in endpoints.sorted(by: { $0.key < $1.key }) where name != mode {
-                attachments.append(
-                    NetworkAttachment(
-                        network: name, aliases: ep.Aliases ?? [], ipv4: ep.IPAMConfig?.IPv4Address.flatMap { $0.isEmpty ? nil : $0 },
-                        mac: ep.MacAddress.flatMap { $0.isEmpty ? nil : $0 }))
+            var first = ContainerEngine.attachment(mode, endpoints[mode])
+            if first.mac == nil { first.mac = r.MacAddress.flatMap { $0.isEmpty ? nil : $0 } }
+            s.networks = [first] + endpoints.sorted(by: { $0.key < $1.key }).filter { $0.key != mode }.map {
+                ContainerEngine.attachment($0.key, $0.value)
             }
-            s.networks = attachments
         }
         var exposed = Set((ic.exposedPorts ?? [:]).keys).union((r.ExposedPorts ?? [:]).keys)
         for (key, bindings) in hc.PortBindings ?? [:] {
@@ -129,6 +121,13 @@ extension ContainerEngine: ContainerService {
         encoder.outputFormatting = [.sortedKeys]
         s.request = String(decoding: try encoder.encode(r), as: UTF8.self)
         return s
+    }
+
+    /// What an endpoint setting of the API asks for (empty strings mean "not given", as Docker sends them).
+    static func attachment(_ network: String, _ ep: EndpointSettings?) -> NetworkAttachment {
+        NetworkAttachment(
+            network: network, aliases: ep?.Aliases ?? [], ipv4: ep?.IPAMConfig?.IPv4Address.flatMap { $0.isEmpty ? nil : $0 },
+            mac: ep?.MacAddress.flatMap { $0.isEmpty ? nil : $0 })
     }
 
     static func mergeEnv(_ base: [String], _ overrides: [String]) -> [String] {
@@ -323,31 +322,13 @@ extension ContainerEngine: ContainerService {
     static func statusText(_ c: ContainerRecord) -> String {
         let now = Date().timeIntervalSince1970
         switch c.state {
-        case .running: return "Up " + humanDuration(now - Double(unixTime(c.startedAt)))
+        case .running: return "Up " + HumanDuration.text(seconds: now - Double(unixTime(c.startedAt)))
         case .exited:
             if c.startedAt.isEmpty && c.finishedAt.isEmpty { return "Created" }
-            return "Exited (\(c.exitCode)) " + humanDuration(now - Double(unixTime(c.finishedAt))) + " ago"
+            return "Exited (\(c.exitCode)) " + HumanDuration.text(seconds: now - Double(unixTime(c.finishedAt))) + " ago"
         case .created, .starting: return "Created"
         case .removing: return "Removal In Progress"
         }
-    }
-
-    /// Docker's units.HumanDuration.
-    public static func humanDuration(_ seconds: Double) -> String {
-        let s = Int(seconds)
-        if s < 1 { return "Less than a second" }
-        if s == 1 { return "1 second" }
-        if s < 60 { return "\(s) seconds" }
-        let m = s / 60
-        if m == 1 { return "About a minute" }
-        if m < 60 { return "\(m) minutes" }
-        let h = Int((Double(s) / 3600).rounded())
-        if h == 1 { return "About an hour" }
-        if h < 48 { return "\(h) hours" }
-        if h < 24 * 7 * 2 { return "\(h / 24) days" }
-        if h < 24 * 30 * 2 { return "\(h / 24 / 7) weeks" }
-        if h < 24 * 365 * 2 { return "\(h / 24 / 30) months" }
-        return "\(h / 24 / 365) years"
     }
 
     // MARK: logs, top, exec
@@ -427,10 +408,7 @@ extension ContainerEngine: ContainerService {
         if spec.networks.contains(where: { $0.network == n.name || $0.network == n.id }) && c.state != .running {
             throw BerthError.conflict("endpoint with name \(c.name) already exists in network \(n.name)")
         }
-        let ep = request.EndpointConfig
-        let attachment = NetworkAttachment(
-            network: n.name, aliases: ep?.Aliases ?? [], ipv4: ep?.IPAMConfig?.IPv4Address.flatMap { $0.isEmpty ? nil : $0 },
-            mac: ep?.MacAddress.flatMap { $0.isEmpty ? nil : $0 })
+        let attachment = ContainerEngine.attachment(n.name, request.EndpointConfig)
         if c.state == .running {
             let used = Set(try await networks.endpoints().filter { $0.ownerId == c.id }.map(\.sandboxInterface))
             let iface = (0..<64).map { "eth\($0)" }.first { !used.contains($0) } ?? "eth63"

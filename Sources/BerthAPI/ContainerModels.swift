@@ -683,3 +683,37 @@ public struct ImageDeleteResponseItem: Codable, Sendable, Equatable {
         self.Deleted = Deleted
     }
 }
+
+// MARK: berth's own
+
+/// One name a container's resolver answers.
+public struct DNSNameEntry: Codable, Sendable, Equatable {
+    public var Name: String
+    public var Address: String
+    public var Network: String
+
+    public init(Name: String, Address: String, Network: String) {
+        self.Name = Name
+        self.Address = Address
+        self.Network = Network
+    }
+}
+
+/// `GET /berth/containers/{id}/dns` (`berth dns`): what the container's resolver would answer.
+public struct ContainerDNSReport: Codable, Sendable, Equatable {
+    public var Container: String
+    /// Whether the embedded resolver at 127.0.0.11 serves this container (user-defined networks).
+    public var Embedded: Bool
+    public var Networks: [String]
+    public var Names: [DNSNameEntry]
+    /// The container's /etc/resolv.conf, as it sees it.
+    public var ResolvConf: String
+
+    public init(Container: String, Embedded: Bool, Networks: [String], Names: [DNSNameEntry], ResolvConf: String) {
+        self.Container = Container
+        self.Embedded = Embedded
+        self.Networks = Networks
+        self.Names = Names
+        self.ResolvConf = ResolvConf
+    }
+}

@@ -97,6 +97,8 @@ public protocol ContainerService: Sendable {
     func execInspect(_ id: String) async throws -> ExecInspect
     func connectNetwork(_ network: String, _ request: NetworkConnectRequest) async throws
     func disconnectNetwork(_ network: String, _ request: NetworkDisconnectRequest) async throws
+    /// berth's own: what the container's resolver would answer (`berth dns`).
+    func dnsReport(_ ref: String) async throws -> ContainerDNSReport
 }
 
 /// What the API server needs for `/images`.

@@ -96,6 +96,7 @@ enum ContainerRoutes {
                 try await containers.disconnectNetwork(req.id, try req.decode(NetworkDisconnectRequest.self))
                 return .empty(200)
             },
+            Route("GET", "/berth/containers/{id}/dns") { req in try .json(try await containers.dnsReport(req.id)) },
             Route("GET", "/images/json") { _ in try .json(try await images.listImages()) },
             Route("GET", "/images/{name}/json") { req in try .json(try await images.inspectImage(req.parameters["name"] ?? "")) },
             Route("DELETE", "/images/{name}") { req in

@@ -20,7 +20,7 @@ public struct BerthCLI: ParsableCommand {
         subcommands: [
             RunCommand.self, CreateCommand.self, StartCommand.self, StopCommand.self, RestartCommand.self,
             KillCommand.self, RemoveCommand.self, PsCommand.self, LogsCommand.self, ExecCommand.self,
-            InspectCommand.self, TopCommand.self, PortCommand.self, WaitCommand.self,
+            InspectCommand.self, TopCommand.self, PortCommand.self, WaitCommand.self, DNSCommand.self,
             ImagesCommand.self, ImportCommand.self, LoadCommand.self, RmiCommand.self,
             NetworkCommand.self, DoctorCommand.self, VersionCommand.self, InfoCommand.self,
         ])

@@ -10,89 +10,89 @@ import Glibc
 
 /// Tier 3: lifecycles — logs, exec, stop/start, exit codes, berthd restarts, and no leaks.
 @Suite("container lifecycle end to end (privileged)", .serialized) struct ContainerLifecycleTests {
-    @Test func runLogsExecStopStartAndExitCodes() throws {
+    @Test func runLogsExecStopStartAndExitCodes() async throws {
         let d = try Daemon()
         defer { d.close() }
-        try d.start()
+        try await d.startOffPool()
         // Foreground run: output and the container's exit code.
-        let fg = try d.cli(["run", "--name", "fg", "busybox", "sh", "-c", "echo out; echo err >&2; exit 3"])
+        let fg = try await d.cli(["run", "--name", "fg", "busybox", "sh", "-c", "echo out; echo err >&2; exit 3"])
         #expect(fg.status == 3)
         #expect(fg.stdout == "out\n")
         #expect(fg.stderr.contains("err"))
-        #expect(try d.ok(["logs", "fg"]) == "out")
-        #expect(try d.ok(["inspect", "-f", "{{.State.ExitCode}} {{.State.Status}}", "fg"]) == "3 exited")
+        #expect(try await d.ok(["logs", "fg"]) == "out")
+        #expect(try await d.ok(["inspect", "-f", "{{.State.ExitCode}} {{.State.Status}}", "fg"]) == "3 exited")
         // 127: no such program; 126: not executable.
-        #expect(try d.cli(["run", "--rm", "busybox", "nosuchprogram"]).status == 127)
-        #expect(try d.cli(["run", "--rm", "busybox", "/etc/passwd"]).status == 126)
-        #expect(try d.cli(["run", "--rm", "nosuchimage"]).status == 125)
+        #expect(try await d.cli(["run", "--rm", "busybox", "nosuchprogram"]).status == 127)
+        #expect(try await d.cli(["run", "--rm", "busybox", "/etc/passwd"]).status == 126)
+        #expect(try await d.cli(["run", "--rm", "nosuchimage"]).status == 125)
         // -e, -w, -u, --entrypoint, --hostname, --add-host.
-        let env = try d.ok([
+        let env = try await d.ok([
             "run", "--rm", "-e", "GREETING=hi", "-w", "/tmp", "-u", "nobody", "--hostname", "box",
             "--add-host", "gw:host-gateway", "busybox", "sh", "-c", "echo $GREETING $(pwd) $(id -u) $(hostname); grep gw /etc/hosts",
         ])
         #expect(env.hasPrefix("hi /tmp 65534 box"))
         #expect(env.contains("172.17.0.1\tgw"))
-        #expect(try d.ok(["run", "--rm", "--entrypoint", "echo", "busybox", "a", "b"]) == "a b")
+        #expect(try await d.ok(["run", "--rm", "--entrypoint", "echo", "busybox", "a", "b"]) == "a b")
         // Detached: logs -f ends when the container does; exec; top; stop with a timeout; start again.
-        try d.ok(["run", "-d", "--name", "loop", "busybox", "sh", "-c", "trap 'exit 0' TERM; i=0; while true; do echo tick $i; i=$((i+1)); sleep 0.2; done"])
-        #expect(try d.ok(["exec", "-e", "X=1", "loop", "sh", "-c", "echo $X; exit 0"]) == "1")
-        #expect(try d.cli(["exec", "loop", "sh", "-c", "exit 7"]).status == 7)
-        #expect(try d.ok(["top", "loop"]).contains("while true"))
-        #expect(try d.ok(["ps", "-q", "--filter", "name=loop"]).count == 12)
-        try d.ok(["stop", "-t", "5", "loop"])
-        #expect(try d.ok(["inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", "loop"]) == "exited 0")
-        #expect(try d.ok(["logs", "--tail", "1", "loop"]).hasPrefix("tick"))
-        try d.ok(["start", "loop"])
-        #expect(try d.ok(["inspect", "-f", "{{.State.Running}}", "loop"]) == "true")
-        try d.ok(["kill", "loop"])
-        #expect(try d.ok(["wait", "loop"]) == "137")
+        try await d.ok(["run", "-d", "--name", "loop", "busybox", "sh", "-c", "trap 'exit 0' TERM; i=0; while true; do echo tick $i; i=$((i+1)); sleep 0.2; done"])
+        #expect(try await d.ok(["exec", "-e", "X=1", "loop", "sh", "-c", "echo $X; exit 0"]) == "1")
+        #expect(try await d.cli(["exec", "loop", "sh", "-c", "exit 7"]).status == 7)
+        #expect(try await d.ok(["top", "loop"]).contains("while true"))
+        #expect(try await d.ok(["ps", "-q", "--filter", "name=loop"]).count == 12)
+        try await d.ok(["stop", "-t", "5", "loop"])
+        #expect(try await d.ok(["inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", "loop"]) == "exited 0")
+        #expect(try await d.ok(["logs", "--tail", "1", "loop"]).hasPrefix("tick"))
+        try await d.ok(["start", "loop"])
+        #expect(try await d.ok(["inspect", "-f", "{{.State.Running}}", "loop"]) == "true")
+        try await d.ok(["kill", "loop"])
+        #expect(try await d.ok(["wait", "loop"]) == "137")
         // rm of a running container needs -f.
-        try d.ok(["run", "-d", "--name", "busy", "busybox", "sleep", "60"])
-        let refused = try d.cli(["rm", "busy"])
+        try await d.ok(["run", "-d", "--name", "busy", "busybox", "sleep", "60"])
+        let refused = try await d.cli(["rm", "busy"])
         #expect(refused.status == 1 && refused.stderr.contains("Stop the container"))
-        try d.ok(["rm", "-f", "busy", "loop", "fg"])
-        #expect(try d.ok(["ps", "-aq"]) == "")
+        try await d.ok(["rm", "-f", "busy", "loop", "fg"])
+        #expect(try await d.ok(["ps", "-aq"]) == "")
     }
 
     /// berthd SIGKILLed: containers keep running; a restarted berthd adopts them with the same address
     /// and published port, and reports the real exit code of one that ended meanwhile.
-    @Test func containersSurviveBerthdCrash() throws {
+    @Test func containersSurviveBerthdCrash() async throws {
         let d = try Daemon()
         defer { d.close() }
-        try d.start()
-        try d.ok(["run", "-d", "--name", "keep", "-p", "8085:80", "busybox", "httpd", "-f", "-p", "80", "-h", "/etc"])
-        try d.ok(["run", "-d", "--name", "ends", "busybox", "sh", "-c", "sleep 1; exit 42"])
-        let ip = try d.inspect("keep", "{{.NetworkSettings.IPAddress}}")
-        let pid = Int32(try d.inspect("keep", "{{.State.Pid}}")) ?? 0
+        try await d.startOffPool()
+        try await d.ok(["run", "-d", "--name", "keep", "-p", "8085:80", "busybox", "httpd", "-f", "-p", "80", "-h", "/etc"])
+        try await d.ok(["run", "-d", "--name", "ends", "busybox", "sh", "-c", "sleep 1; exit 42"])
+        let ip = try await d.inspect("keep", "{{.NetworkSettings.IPAddress}}")
+        let pid = Int32(try await d.inspect("keep", "{{.State.Pid}}")) ?? 0
         kill(d.pid, SIGKILL)
         _ = d.waitForExit()
         // While berthd is down the container serves, and the published port stays taken.
         #expect(kill(pid, 0) == 0)
-        #expect(try d.hostSh("timeout 5 wget -qO- http://127.0.0.1:8085/hostname").succeeded)
-        #expect(try d.hostSh("timeout 1 busybox nc -l -p 8085; echo rc=$?").stdout.contains("rc=1"))
-        sleep(2)
-        try d.start()
-        #expect(try d.inspect("keep", "{{.State.Status}} {{.State.Pid}}") == "running \(pid)")
-        #expect(try d.inspect("keep", "{{.NetworkSettings.IPAddress}}") == ip)
-        #expect(try d.ok(["port", "keep", "80"]) == "0.0.0.0:8085")
-        #expect(try d.hostSh("timeout 5 wget -qO- http://127.0.0.1:8085/hostname").succeeded)
-        #expect(try d.inspect("ends", "{{.State.Status}} {{.State.ExitCode}}") == "exited 42")
-        try d.ok(["rm", "-f", "keep", "ends"])
+        #expect(try await d.hostSh("timeout 5 wget -qO- http://127.0.0.1:8085/hostname").succeeded)
+        #expect(try await d.hostSh("timeout 1 busybox nc -l -p 8085; echo rc=$?").stdout.contains("rc=1"))
+        try await Task.sleep(for: .seconds(2))
+        try await d.startOffPool()
+        #expect(try await d.inspect("keep", "{{.State.Status}} {{.State.Pid}}") == "running \(pid)")
+        #expect(try await d.inspect("keep", "{{.NetworkSettings.IPAddress}}") == ip)
+        #expect(try await d.ok(["port", "keep", "80"]) == "0.0.0.0:8085")
+        #expect(try await d.hostSh("timeout 5 wget -qO- http://127.0.0.1:8085/hostname").succeeded)
+        #expect(try await d.inspect("ends", "{{.State.Status}} {{.State.ExitCode}}") == "exited 42")
+        try await d.ok(["rm", "-f", "keep", "ends"])
     }
 
     /// 200 run/rm cycles leave the host exactly as before.
-    @Test func twoHundredRunRemoveCyclesLeakNothing() throws {
+    @Test func twoHundredRunRemoveCyclesLeakNothing() async throws {
         let d = try Daemon()
         defer { d.close() }
-        try d.start()
-        let before = try d.leftovers()
+        try await d.startOffPool()
+        let before = try await d.leftovers()
         var ids: [String] = []
         for i in 0..<200 {
-            let id = try d.ok(["run", "-d", "-p", "\(9000 + i % 3):80", "busybox", "sleep", "30"])
+            let id = try await d.ok(["run", "-d", "-p", "\(9000 + i % 3):80", "busybox", "sleep", "30"])
             ids.append(id)
-            try d.ok(["rm", "-f", id])
+            try await d.ok(["rm", "-f", id])
         }
-        #expect(try d.leftovers(ids: ids) == before)
-        #expect(try d.ok(["network", "inspect", "-f", "{{len .Containers}}", "bridge"]) == "0")
+        #expect(try await d.leftovers(ids: ids) == before)
+        #expect(try await d.ok(["network", "inspect", "-f", "{{len .Containers}}", "bridge"]) == "0")
     }
 }

@@ -99,6 +99,15 @@ final class Daemon: @unchecked Sendable {
         }
     }
 
+    /// `cli` from async tests: waits on a dedicated thread, so the concurrency pool stays free for
+    /// the in-process servers other tests run at the same time (the embedded DNS tests).
+    @discardableResult
+    func cli(_ args: [String], autostart: Bool = false, input: String? = nil) async throws -> SubprocessResult {
+        let env = environment + (autostart ? [] : ["BERTH_NO_AUTOSTART=1"])
+        let bytes = input.map { Array($0.utf8) }
+        return try await host.namespace.run { try Subprocess.run(["env"] + env + [Daemon.berth] + args, input: bytes) }
+    }
+
     /// A raw HTTP request on the API socket, for what the CLI would never send (malformed JSON).
     func rawHTTP(_ method: String, _ path: String, body: String) throws -> (status: Int, body: String) {
         let r = try Subprocess.run([

@@ -197,14 +197,13 @@ extension ContainerEngine: ContainerService {
 
     func networkSettings(_ c: ContainerRecord, spec: ContainerSpec) async throws -> NetworkSettings {
         var ns = NetworkSettings()
-        var owner = c
         if spec.networkMode.hasPrefix("container:") {
             // The same network as the container it joined, like Docker shows it: empty of its own.
             return ns
         }
         ns.SandboxID = c.sandbox.isEmpty ? "" : String(c.id)
         ns.SandboxKey = c.sandbox
-        let eps = try await networks.endpoints().filter { $0.ownerId == owner.id }
+        let eps = try await networks.endpoints().filter { $0.ownerId == c.id }
         let nets = try await networks.networks()
         var ports: [String: [PortBindingJSON]?] = [:]
         for key in spec.exposedPorts { ports[key] = .some(nil) }
@@ -243,7 +242,6 @@ extension ContainerEngine: ContainerService {
                 ports[key] = .some(list)
             }
         }
-        if c.state != .running { owner.sandbox = "" }
         ns.Ports = c.state == .running ? ports : [:]
         if spec.networkMode != "host" && spec.networkMode != "none" && c.state != .running {
             // A stopped container keeps its network names, without addresses (like Docker).
@@ -441,5 +439,32 @@ extension ContainerEngine: ContainerService {
         encoder.outputFormatting = [.sortedKeys]
         c.spec = String(decoding: try encoder.encode(spec), as: UTF8.self)
         try save(c)
+    }
+}
+
+extension ContainerEngine {
+    /// What the container's resolver answers: every name on the user-defined networks it shares,
+    /// straight from the view the resolver itself consults on each query.
+    public func dnsReport(_ ref: String) async throws -> ContainerDNSReport {
+        let c = try container(ref)
+        let nets = try await networks.networks()
+        let name = { (id: String) in nets.first { $0.id == id }?.name ?? id }
+        let resolv = (try? FileSystem.readText(files(c.id).resolvConf)) ?? ""
+        guard c.state == .running, !c.sandbox.isEmpty else {
+            return ContainerDNSReport(Container: c.name, Embedded: false, Networks: [], Names: [], ResolvConf: resolv)
+        }
+        let view = await networks.dnsView(sandbox: c.sandbox)
+        var names: [DNSNameEntry] = []
+        for r in view.records {
+            for n in r.names {
+                names.append(DNSNameEntry(Name: n.labels.joined(separator: "."), Address: r.address.description, Network: name(r.network)))
+            }
+        }
+        for (id, gw) in view.gateways {
+            names.append(DNSNameEntry(Name: "host.docker.internal", Address: gw.description, Network: name(id)))
+        }
+        return ContainerDNSReport(
+            Container: c.name, Embedded: !view.askerNetworks.isEmpty, Networks: view.askerNetworks.map(name),
+            Names: names.sorted { ($0.Network, $0.Name) < ($1.Network, $1.Name) }, ResolvConf: resolv)
     }
 }

@@ -148,8 +148,6 @@ extension ContainerEngine {
     public func restart(_ ref: String, timeout: Int?) async throws {
         let c = try container(ref)
         if c.state == .running { try await stop(c.id, timeout: timeout) }
-        var after = try container(c.id)
-        after.restartCount += 0
         try await start(c.id)
     }
 

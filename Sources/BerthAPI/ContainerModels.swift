@@ -162,55 +162,36 @@ public struct NetworkingConfig: Codable, Sendable, Equatable {
 }
 
 /// `POST /containers/create`: Config's fields at the top level, plus HostConfig and NetworkingConfig.
+/// The Config part is a `ContainerConfig`; its fields read and write as the request's own
+/// (`request.Image`), and encode flat, as Docker sends them.
+@dynamicMemberLookup
 public struct ContainerCreateRequest: Codable, Sendable, Equatable {
-    public var Hostname: String?
-    public var Domainname: String?
-    public var User: String?
-    public var AttachStdin: Bool?
-    public var AttachStdout: Bool?
-    public var AttachStderr: Bool?
-    public var ExposedPorts: [String: EmptyObject]?
-    public var Tty: Bool?
-    public var OpenStdin: Bool?
-    public var StdinOnce: Bool?
-    public var Env: [String]?
-    public var Cmd: StringOrList?
-    public var Entrypoint: StringOrList?
-    public var Image: String?
-    public var Labels: [String: String]?
-    public var WorkingDir: String?
-    public var StopSignal: String?
-    public var StopTimeout: Int?
-    public var MacAddress: String?
-    public var NetworkDisabled: Bool?
+    /// The Config part, as inspect shows it.
+    public var config = ContainerConfig()
     public var HostConfig: HostConfig?
     public var NetworkingConfig: NetworkingConfig?
 
     public init() {}
 
-    /// The Config part, as inspect shows it.
-    public var config: ContainerConfig {
-        var c = ContainerConfig()
-        c.Hostname = Hostname
-        c.Domainname = Domainname
-        c.User = User
-        c.AttachStdin = AttachStdin
-        c.AttachStdout = AttachStdout
-        c.AttachStderr = AttachStderr
-        c.ExposedPorts = ExposedPorts
-        c.Tty = Tty
-        c.OpenStdin = OpenStdin
-        c.StdinOnce = StdinOnce
-        c.Env = Env
-        c.Cmd = Cmd
-        c.Entrypoint = Entrypoint
-        c.Image = Image
-        c.Labels = Labels
-        c.WorkingDir = WorkingDir
-        c.StopSignal = StopSignal
-        c.StopTimeout = StopTimeout
-        c.MacAddress = MacAddress
-        return c
+    public subscript<T>(dynamicMember path: WritableKeyPath<ContainerConfig, T>) -> T {
+        get { config[keyPath: path] }
+        set { config[keyPath: path] = newValue }
+    }
+
+    enum Keys: String, CodingKey { case HostConfig, NetworkingConfig }
+
+    public init(from decoder: any Decoder) throws {
+        config = try ContainerConfig(from: decoder)
+        let c = try decoder.container(keyedBy: Keys.self)
+        HostConfig = try c.decodeIfPresent(BerthAPI.HostConfig.self, forKey: .HostConfig)
+        NetworkingConfig = try c.decodeIfPresent(BerthAPI.NetworkingConfig.self, forKey: .NetworkingConfig)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        try config.encode(to: encoder)
+        var c = encoder.container(keyedBy: Keys.self)
+        try c.encodeIfPresent(HostConfig, forKey: .HostConfig)
+        try c.encodeIfPresent(NetworkingConfig, forKey: .NetworkingConfig)
     }
 }
 

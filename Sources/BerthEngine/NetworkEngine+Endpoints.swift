@@ -64,11 +64,14 @@ extension NetworkEngine {
             // 2. Host ports: bound by berthd so nothing else can take them while they are published.
             // A port berth itself publishes is named with its owner (its socket is held elsewhere).
             let published = try store.read { tx in (try tx.portMappings(), try tx.endpoints()) }
-            for p in request.ports where p.hostPort != 0 {
+            func clash(_ p: PortRequest, _ port: UInt16) -> PortMappingRecord? {
                 let hostIP = p.hostIP?.description ?? ""
-                if let clash = published.0.first(where: {
-                    $0.proto == p.proto && $0.hostPort == Int(p.hostPort) && ($0.hostIP == hostIP || $0.hostIP.isEmpty || hostIP.isEmpty)
-                }) {
+                return published.0.first {
+                    $0.proto == p.proto && $0.hostPort == Int(port) && ($0.hostIP == hostIP || $0.hostIP.isEmpty || hostIP.isEmpty)
+                }
+            }
+            for p in request.ports where p.hostPort != 0 && p.hostPortEnd <= p.hostPort {
+                if let clash = clash(p, p.hostPort) {
                     let owner = published.1.first { $0.id == clash.endpointId }?.ownerName ?? Identifier.short(clash.endpointId)
                     throw BerthError.conflict(
                         "host port \(p.hostPort)/\(p.proto) is already published by \(owner); choose another host port")
@@ -76,7 +79,24 @@ extension NetworkEngine {
             }
             var mappings: [PortMappingRecord] = []
             for p in request.ports {
-                let port = try ports.reserve(proto: p.proto, hostIP: p.hostIP, port: p.hostPort, owner: request.ownerName)
+                let port: UInt16
+                if p.hostPortEnd > p.hostPort {
+                    // A host range for one container port: the first port of the range that is free.
+                    var chosen: UInt16?
+                    for candidate in p.hostPort...p.hostPortEnd where clash(p, candidate) == nil {
+                        if let got = try? ports.reserve(proto: p.proto, hostIP: p.hostIP, port: candidate, owner: request.ownerName) {
+                            chosen = got
+                            break
+                        }
+                    }
+                    guard let chosen else {
+                        throw BerthError.conflict(
+                            "no free host port in \(p.hostPort)-\(p.hostPortEnd)/\(p.proto) for \(request.ownerName); choose another range")
+                    }
+                    port = chosen
+                } else {
+                    port = try ports.reserve(proto: p.proto, hostIP: p.hostIP, port: p.hostPort, owner: request.ownerName)
+                }
                 rollback.add("host port \(p.proto)/\(port)") { [ports] in ports.release(proto: p.proto, hostIP: p.hostIP, port: port) }
                 mappings.append(
                     PortMappingRecord(

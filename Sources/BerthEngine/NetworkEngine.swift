@@ -48,12 +48,17 @@ public struct PortRequest: Sendable, Equatable, Hashable {
     public var hostIP: IPv4Address?
     /// 0 asks for an ephemeral port chosen by the kernel.
     public var hostPort: UInt16
+    /// With `hostPort`, a range (`-p 8000-8010:80`): the first free port in it is taken. 0 = one port.
+    public var hostPortEnd: UInt16
     public var containerPort: UInt16
 
-    public init(proto: String = "tcp", hostIP: IPv4Address? = nil, hostPort: UInt16, containerPort: UInt16) {
+    public init(
+        proto: String = "tcp", hostIP: IPv4Address? = nil, hostPort: UInt16, hostPortEnd: UInt16 = 0, containerPort: UInt16
+    ) {
         self.proto = proto
         self.hostIP = hostIP
         self.hostPort = hostPort
+        self.hostPortEnd = hostPortEnd
         self.containerPort = containerPort
     }
 }

@@ -62,6 +62,8 @@ public final class ImageStore: @unchecked Sendable {
     public init(root: String) throws {
         self.root = root
         try FileSystem.makeDirectories(root + "/layers", mode: 0o700)
+        // Half-unpacked layers and uploads of an interrupted berthd.
+        try? FileSystem.removeTree(root + "/tmp")
         try FileSystem.makeDirectories(root + "/tmp", mode: 0o700)
     }
 

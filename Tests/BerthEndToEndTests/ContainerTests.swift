@@ -126,7 +126,10 @@ import Glibc
         try await d.ok(["run", "-d", "--name", "p5", "-p", "80", "--expose", "81", "-P", "busybox", "httpd", "-f"])
         let ports = try await d.ok(["port", "p5"])
         #expect(ports.contains("80/tcp -> 0.0.0.0:") && ports.contains("81/tcp -> 0.0.0.0:"))
-        try await d.ok(["rm", "-f", "p1", "p3", "p5"])
+        // A host range for one container port takes the first free port of it (8080 is p1's).
+        try await d.ok(["run", "-d", "--name", "p6", "-p", "8080-8082:80", "busybox", "httpd", "-f"])
+        #expect(try await d.ok(["port", "p6", "80"]) == "0.0.0.0:8081")
+        try await d.ok(["rm", "-f", "p1", "p3", "p5", "p6"])
     }
 
     /// N1, N3, N4, V1.

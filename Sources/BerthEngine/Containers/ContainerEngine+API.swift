@@ -72,16 +72,20 @@ extension ContainerEngine: ContainerService {
             exposed.insert("\(port)/\(proto)")
             for b in (bindings ?? []).isEmpty ? [PortBindingJSON()] : bindings ?? [] {
                 let hostPortText = b.HostPort ?? ""
-                // A host range with one container port: Docker takes the first free port; berth the first.
-                let firstOfRange = hostPortText.split(separator: "-").first.map(String.init) ?? ""
-                guard let hostPort = firstOfRange.isEmpty ? 0 : UInt16(firstOfRange) else {
-                    throw BerthError.invalid("invalid host port \"\(hostPortText)\" for \(key): expected a number from 1 to 65535")
+                // A host range with one container port: the first free port of the range, at start.
+                let ends = hostPortText.split(separator: "-", omittingEmptySubsequences: false).map { UInt16($0) }
+                guard hostPortText.isEmpty || (ends.count <= 2 && ends.allSatisfy { $0 != nil && $0 != 0 }),
+                    ends.count < 2 || ends[0]! <= ends[1]!
+                else {
+                    throw BerthError.invalid("invalid host port \"\(hostPortText)\" for \(key): expected a port or a range such as 8000-8010")
                 }
+                let hostPort = hostPortText.isEmpty ? 0 : ends[0]!
+                let hostPortEnd = ends.count == 2 ? ends[1]! : 0
                 let hostIP = b.HostIp ?? ""
                 if !hostIP.isEmpty && IPv4Address(hostIP) == nil {
                     throw BerthError.invalid("invalid host IP \"\(hostIP)\" for \(key): berth publishes on IPv4 addresses")
                 }
-                s.ports.append(PortBinding(proto: proto, hostIP: hostIP, hostPort: hostPort, containerPort: port))
+                s.ports.append(PortBinding(proto: proto, hostIP: hostIP, hostPort: hostPort, hostPortEnd: hostPortEnd, containerPort: port))
             }
         }
         s.exposedPorts = exposed.sorted()

@@ -203,6 +203,8 @@ extension ContainerEngine {
     }
 
     static func portRequest(_ p: PortBinding) -> PortRequest {
-        PortRequest(proto: p.proto, hostIP: IPv4Address(p.hostIP), hostPort: p.hostPort, containerPort: p.containerPort)
+        PortRequest(
+            proto: p.proto, hostIP: IPv4Address(p.hostIP), hostPort: p.hostPort, hostPortEnd: p.hostPortEnd,
+            containerPort: p.containerPort)
     }
 }

@@ -108,12 +108,15 @@ public struct PortBinding: Codable, Sendable, Equatable, Hashable {
     public var proto: String
     public var hostIP: String
     public var hostPort: UInt16
+    /// End of a host port range (`-p 8000-8010:80`), 0 for one port.
+    public var hostPortEnd: UInt16 = 0
     public var containerPort: UInt16
 
-    public init(proto: String = "tcp", hostIP: String = "", hostPort: UInt16, containerPort: UInt16) {
+    public init(proto: String = "tcp", hostIP: String = "", hostPort: UInt16, hostPortEnd: UInt16 = 0, containerPort: UInt16) {
         self.proto = proto
         self.hostIP = hostIP
         self.hostPort = hostPort
+        self.hostPortEnd = hostPortEnd
         self.containerPort = containerPort
     }
 }

@@ -92,7 +92,7 @@ public struct ContainerMonitor {
             _ = try? Subprocess.run(runtime.deleteArguments(id: files.id, force: true))
             return fail(message, code: OCIRuntime.startFailureCode(message))
         }
-        if !createOutput.isEmpty { log.append(createOutput, stream: "stderr", flush: true) }
+        if !createOutput.isEmpty { log.append(createOutput, stream: "stderr") }
         guard let text = try? FileSystem.readText(files.pidFile),
             let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines))
         else {
@@ -185,19 +185,19 @@ final class Pump {
             }
             pending += bytes
             while let nl = pending.firstIndex(of: UInt8(ascii: "\n")) {
-                log.append(Array(pending[...nl]), stream: stream, flush: false)
+                log.append(Array(pending[...nl]), stream: stream)
                 pending.removeSubrange(...nl)
             }
             // Docker cuts lines longer than 16 KiB into several entries.
             if pending.count >= 16384 {
-                log.append(pending, stream: stream, flush: false)
+                log.append(pending, stream: stream)
                 pending = []
             }
         }
     }
 
     func flush(into log: LogWriter) {
-        if !pending.isEmpty { log.append(pending, stream: stream, flush: true) }
+        if !pending.isEmpty { log.append(pending, stream: stream) }
         pending = []
     }
 }
@@ -210,7 +210,7 @@ final class LogWriter {
         fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o640)
     }
 
-    func append(_ bytes: [UInt8], stream: String, flush: Bool) {
+    func append(_ bytes: [UInt8], stream: String) {
         guard fd >= 0 else { return }
         let line = LogLine(log: String(decoding: bytes, as: UTF8.self), stream: stream, time: WallClock.rfc3339())
         try? Processes.writeAll(fd, line.encoded())

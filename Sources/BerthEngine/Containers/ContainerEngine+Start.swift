@@ -56,7 +56,6 @@ extension ContainerEngine {
                 try save(c)
                 try NetworkNamespace.create(at: path)
                 rollback.add("netns \(path)") { try NetworkNamespace(path: path).delete() }
-                try await DedicatedThread.run { try NetworkNamespace(path: path).run { try ContainerEngine.loopbackUp() } }
                 if !config.namedNetnsDirectory.isEmpty {
                     let named = config.namedNetnsDirectory + "/" + c.name
                     c.namedNetns = named
@@ -66,7 +65,11 @@ extension ContainerEngine {
                 }
                 netMode = .path(path)
             }
-            // 2. Endpoints and published ports.
+            // 2. Endpoints and published ports (attaching also brings lo up; with none, it is done here).
+            if !c.sandbox.isEmpty && spec.networks.isEmpty {
+                let path = c.sandbox
+                try await DedicatedThread.run { try NetworkNamespace(path: path).run { try ContainerEngine.loopbackUp() } }
+            }
             var addresses: [(ip: String, hostname: String)] = []
             if !c.sandbox.isEmpty {
                 var ports = spec.ports
@@ -85,9 +88,6 @@ extension ContainerEngine {
                             sandboxInterface: "eth\(i)", ipv4: a.ipv4, mac: a.mac,
                             aliases: a.aliases, ports: i == 0 ? ports.map(ContainerEngine.portRequest) : [],
                             defaultRoute: i == 0))
-                    rollback.add("endpoint \(ep.id)") { [networks] in
-                        Task { try? await networks.disconnect(endpoint: ep.id) }
-                    }
                     if let ip = ep.ipv4 { addresses.append((ip, spec.hostname)) }
                 }
             }
@@ -141,11 +141,12 @@ extension ContainerEngine {
             startWatcher()
         } catch {
             c.error = "\(error)"
-            let failures = rollback.unwind()
-            // Endpoint undo runs as a task; finish it before reporting.
+            // Endpoints first (they live in the namespace the undo stack removes); disconnect is async,
+            // so it is done here rather than as an undo step.
             for ep in (try? await networks.endpoints().filter { $0.ownerId == c.id }) ?? [] {
                 try? await networks.disconnect(endpoint: ep.id)
             }
+            let failures = rollback.unwind()
             if var after = try? container(c.id) {
                 after.error = (error as? BerthError)?.message ?? "\(error)"
                 after.exitCode = c.exitCode == 0 ? 125 : c.exitCode

@@ -93,7 +93,13 @@ public protocol ContainerService: Sendable {
     func containerLogs(_ ref: String, options: LogOptions) async throws -> (tty: Bool, frames: AsyncThrowingStream<OutputFrame, any Error>)
     func topContainer(_ ref: String, psArgs: String) async throws -> ContainerTopResponse
     func execCreate(_ ref: String, _ request: ExecCreateRequest) async throws -> ExecCreateResponse
-    func execStart(_ id: String, _ request: ExecStartRequest, input: [UInt8]) async throws -> (tty: Bool, frames: AsyncThrowingStream<OutputFrame, any Error>)
+    /// `input`: the hijacked connection's stdin when the exec was created with AttachStdin.
+    func execStart(_ id: String, _ request: ExecStartRequest, input: AsyncStream<[UInt8]>?) async throws -> (tty: Bool, frames: AsyncThrowingStream<OutputFrame, any Error>)
+    /// An attached client's stdin, fed to the container (which must have OpenStdin) until it ends.
+    func attachInput(_ ref: String, input: AsyncStream<[UInt8]>) async throws
+    /// A terminal size change for the container's TTY.
+    func resizeContainer(_ ref: String, height: Int, width: Int) async throws
+    func resizeExec(_ id: String, height: Int, width: Int) async throws
     func execInspect(_ id: String) async throws -> ExecInspect
     func connectNetwork(_ network: String, _ request: NetworkConnectRequest) async throws
     func disconnectNetwork(_ network: String, _ request: NetworkDisconnectRequest) async throws

@@ -40,7 +40,7 @@ public final class APIServer: Sendable {
                 .childChannelOption(.allowRemoteHalfClosure, value: true)
                 .bind(unixDomainSocketPath: socketPath, cleanupExistingSocketFile: true) { child in
                     child.eventLoop.makeCompletedFuture {
-                        try child.pipeline.syncOperations.configureHTTPServerPipeline()
+                        try APIServer.configurePipeline(child)
                         return try NIOAsyncChannel<HTTPServerRequestPart, HTTPPart<HTTPResponseHead, IOData>>(
                             wrappingChannelSynchronously: child)
                     }
@@ -61,6 +61,31 @@ public final class APIServer: Sendable {
         state.set(task: task, channel: channel.channel)
     }
 
+    static let decoderName = "berth-http-decoder"
+    static let pipeliningName = "berth-http-pipelining"
+
+    /// What `configureHTTPServerPipeline` sets up, with names, and a decoder that forwards the bytes
+    /// after an upgrade request instead of dropping them (they are a hijacked stream's stdin).
+    static func configurePipeline(_ channel: any Channel) throws {
+        let ops = channel.pipeline.syncOperations
+        try ops.addHandler(HTTPResponseEncoder())
+        try ops.addHandler(
+            ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes)), name: decoderName)
+        try ops.addHandler(HTTPServerPipelineHandler(), name: pipeliningName)
+    }
+
+    /// After a 101: the HTTP decoder and pipelining handler leave, and raw bytes reach the async
+    /// channel as `.body` parts.
+    static func switchToRaw(_ channel: any Channel) async throws {
+        try await channel.eventLoop.submit {
+            let ops = channel.pipeline.syncOperations
+            let decoder = try ops.context(name: decoderName)
+            try ops.addHandler(RawToHTTPBody(), position: .after(decoder.handler))
+            ops.removeHandler(name: pipeliningName, promise: nil)
+            ops.removeHandler(context: decoder, promise: nil)
+        }.get()
+    }
+
     /// Stops accepting, closes the socket and the event loop.
     public func stop() async throws {
         let (task, channel) = state.take()
@@ -73,11 +98,13 @@ public final class APIServer: Sendable {
     static func serve(
         _ connection: NIOAsyncChannel<HTTPServerRequestPart, HTTPPart<HTTPResponseHead, IOData>>, router: Router
     ) async {
+        let channel = connection.channel
         try? await connection.executeThenClose { inbound, outbound in
             var head: HTTPRequestHead?
             var body: [UInt8] = []
             var tooLarge = false
-            for try await part in inbound {
+            var parts = inbound.makeAsyncIterator()
+            while let part = try await parts.next() {
                 switch part {
                 case .head(let h):
                     head = h
@@ -107,9 +134,35 @@ public final class APIServer: Sendable {
                         headers.add(name: "Api-Version", value: BerthVersion.apiVersion)
                         try await outbound.write(
                             .head(HTTPResponseHead(version: h.version, status: HTTPResponseStatus(statusCode: response.status), headers: headers)))
-                        let writer = StreamWriter { bytes in try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: bytes)))) }
-                        try? await stream(writer)
-                        try await outbound.write(.end(nil))
+                        let sink: @Sendable ([UInt8]) async throws -> Void = { bytes in
+                            try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: bytes))))
+                        }
+                        guard response.upgrade else {
+                            try? await stream(StreamWriter(sink))
+                            try await outbound.write(.end(nil))
+                            return
+                        }
+                        // Hijacked: from here on the client's bytes are raw stdin, not HTTP.
+                        try await APIServer.switchToRaw(channel)
+                        let (input, feed) = AsyncStream<[UInt8]>.makeStream(bufferingPolicy: .unbounded)
+                        try await withThrowingTaskGroup(of: Void.self) { group in
+                            group.addTask {
+                                try? await stream(StreamWriter(sink, input: input))
+                                try? await outbound.write(.end(nil))
+                                // The output is done (the container or exec ended): close, which also
+                                // ends the read below.
+                                try? await channel.close()
+                            }
+                            do {
+                                while let more = try await parts.next() {
+                                    if case .body(var buffer) = more, let bytes = buffer.readBytes(length: buffer.readableBytes) {
+                                        feed.yield(bytes)
+                                    }
+                                }
+                            } catch {}
+                            feed.finish()
+                            try await group.waitForAll()
+                        }
                         return
                     }
                     headers.add(name: "Content-Length", value: String(response.body.count))
@@ -154,5 +207,15 @@ final class ServerState: @unchecked Sendable {
             }
             return (task, channel)
         }
+    }
+}
+
+/// Wraps a hijacked connection's raw bytes as HTTP body parts for the async channel above it.
+final class RawToHTTPBody: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = HTTPServerRequestPart
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        context.fireChannelRead(wrapInboundOut(.body(unwrapInboundIn(data))))
     }
 }

@@ -64,12 +64,22 @@ enum ContainerRoutes {
                 return stream(frames, tty: tty, upgrade: false)
             },
             Route("POST", "/containers/{id}/attach") { req in
-                // Output from now until the container ends (what `docker run` without -d shows).
-                let options = LogOptions(stdout: true, stderr: true, follow: true, timestamps: false, tail: -1)
+                // Output from now until the container ends (what `docker run` without -d shows), and
+                // with stdin=1 on a hijacked connection, the client's stdin into the container.
+                let options = LogOptions(
+                    stdout: req.query["stdout"] == nil || req.flag("stdout"), stderr: req.query["stderr"] == nil || req.flag("stderr"),
+                    follow: true, timestamps: false, tail: -1)
                 let (tty, frames) = try await containers.containerLogs(req.id, options: options)
-                return stream(frames, tty: tty, upgrade: req.wantsUpgrade)
+                let id = req.id
+                let attachStdin = req.flag("stdin") && req.wantsUpgrade
+                return stream(frames, tty: tty, upgrade: req.wantsUpgrade) { input in
+                    if attachStdin { try await containers.attachInput(id, input: input) }
+                }
             },
-            Route("POST", "/containers/{id}/resize") { _ in .empty(200) },
+            Route("POST", "/containers/{id}/resize") { req in
+                try await containers.resizeContainer(req.id, height: req.int("h") ?? 0, width: req.int("w") ?? 0)
+                return .empty(200)
+            },
             Route("GET", "/containers/{id}/top") { req in
                 try .json(try await containers.topContainer(req.id, psArgs: req.query["ps_args"] ?? ""))
             },
@@ -79,14 +89,26 @@ enum ContainerRoutes {
             },
             Route("POST", "/exec/{id}/start") { req in
                 let body = req.body.isEmpty ? ExecStartRequest() : try req.decode(ExecStartRequest.self)
-                let (tty, frames) = try await containers.execStart(req.id, body, input: [])
+                let inspect = try await containers.execInspect(req.id)
+                // The exec's stdin is the hijacked connection's input when it was created with AttachStdin.
+                let (input, feed) = AsyncStream<[UInt8]>.makeStream()
+                let attachStdin = inspect.OpenStdin == true && req.wantsUpgrade && !body.detach
+                if !attachStdin { feed.finish() }
+                let (tty, frames) = try await containers.execStart(req.id, body, input: attachStdin ? input : nil)
                 if body.detach {
                     Task { for try await _ in frames {} }
                     return .empty(200)
                 }
-                return stream(frames, tty: tty, upgrade: req.wantsUpgrade)
+                return stream(frames, tty: tty, upgrade: req.wantsUpgrade) { clientInput in
+                    guard attachStdin else { return }
+                    for await chunk in clientInput { feed.yield(chunk) }
+                    feed.finish()
+                }
             },
-            Route("POST", "/exec/{id}/resize") { _ in .empty(200) },
+            Route("POST", "/exec/{id}/resize") { req in
+                try await containers.resizeExec(req.id, height: req.int("h") ?? 0, width: req.int("w") ?? 0)
+                return .empty(200)
+            },
             Route("GET", "/exec/{id}/json") { req in try .json(try await containers.execInspect(req.id)) },
             Route("POST", "/networks/{id}/connect") { req in
                 try await containers.connectNetwork(req.id, try req.decode(NetworkConnectRequest.self))
@@ -135,9 +157,16 @@ enum ContainerRoutes {
     }
 
     /// Output frames as Docker sends them: raw for a TTY, else stdcopy-multiplexed (8-byte headers).
-    static func stream(_ frames: AsyncThrowingStream<OutputFrame, any Error>, tty: Bool, upgrade: Bool) -> APIResponse {
+    /// `input` consumes a hijacked connection's stdin beside the output; it is cancelled when the
+    /// output ends.
+    static func stream(
+        _ frames: AsyncThrowingStream<OutputFrame, any Error>, tty: Bool, upgrade: Bool,
+        input: (@Sendable (AsyncStream<[UInt8]>) async throws -> Void)? = nil
+    ) -> APIResponse {
         let type = tty ? "application/vnd.docker.raw-stream" : "application/vnd.docker.multiplexed-stream"
         return .streaming(contentType: type, upgrade: upgrade) { writer in
+            let feeding = Task { try? await input?(writer.input) }
+            defer { feeding.cancel() }
             for try await f in frames {
                 try await writer.write(tty ? f.bytes : StdStream.frame(stream: f.stream, f.bytes))
             }

@@ -58,8 +58,14 @@ public struct APIRequest: Sendable {
 /// Writes the body of a streamed response as it is produced.
 public struct StreamWriter: Sendable {
     let sink: @Sendable ([UInt8]) async throws -> Void
+    /// On a hijacked (101) connection, what the client sends after the request: an attached stdin.
+    /// It finishes when the client half-closes or goes away; it is empty for ordinary responses.
+    public let input: AsyncStream<[UInt8]>
 
-    public init(_ sink: @escaping @Sendable ([UInt8]) async throws -> Void) { self.sink = sink }
+    public init(_ sink: @escaping @Sendable ([UInt8]) async throws -> Void, input: AsyncStream<[UInt8]>? = nil) {
+        self.sink = sink
+        self.input = input ?? AsyncStream { $0.finish() }
+    }
 
     public func write(_ bytes: [UInt8]) async throws {
         if !bytes.isEmpty { try await sink(bytes) }

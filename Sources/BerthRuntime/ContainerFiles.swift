@@ -28,6 +28,8 @@ public struct ContainerFiles: Sendable, Equatable {
     public var hosts: String { directory + "/hosts" }
     public var hostname: String { directory + "/hostname" }
     public var resolvConf: String { directory + "/resolv.conf" }
+    /// Where berthd sends the monitor stdin and terminal sizes (see `AttachMessage`).
+    public var attachSocket: String { directory + "/attach.sock" }
 }
 
 /// What the monitor reports about its container, written atomically to `state.json`. It outlives

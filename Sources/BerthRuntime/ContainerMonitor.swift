@@ -17,24 +17,43 @@ public struct ContainerMonitor {
     public var files: ContainerFiles
     public var runtime: OCIRuntime
     public var holdFds: [Int32]
+    /// `-t`: the container's process gets a pseudo-terminal (the runtime hands the master to us).
+    public var tty: Bool
+    /// `-i`: the container's stdin stays open and is fed through the attach socket.
+    public var openStdin: Bool
 
-    public init(files: ContainerFiles, runtime: OCIRuntime, holdFds: [Int32]) {
+    public init(files: ContainerFiles, runtime: OCIRuntime, holdFds: [Int32], tty: Bool = false, openStdin: Bool = false) {
         self.files = files
         self.runtime = runtime
         self.holdFds = holdFds
+        self.tty = tty
+        self.openStdin = openStdin
     }
 
-    /// Parses `berth-monitor DIR ID RUNTIME-NAME RUNTIME-PATH RUNTIME-ROOT [FD,FD…]`.
+    /// Parses `berth-monitor DIR ID RUNTIME-NAME RUNTIME-PATH RUNTIME-ROOT [--tty] [--stdin] [FD,FD…]`.
     public static func fromArguments(_ args: [String]) -> ContainerMonitor? {
         guard args.count >= 6 else { return nil }
-        let fds = args.count > 6 ? args[6].split(separator: ",").compactMap { Int32($0) } : []
+        var fds: [Int32] = []
+        var tty = false
+        var stdin = false
+        for a in args.dropFirst(6) {
+            switch a {
+            case "--tty": tty = true
+            case "--stdin": stdin = true
+            default:
+                let parsed = a.split(separator: ",").map { Int32($0) }
+                guard !parsed.contains(nil) else { return nil }
+                fds += parsed.compactMap { $0 }
+            }
+        }
         return ContainerMonitor(
             files: ContainerFiles(directory: args[1], id: args[2]),
-            runtime: OCIRuntime(name: args[3], path: args[4], root: args[5]), holdFds: fds)
+            runtime: OCIRuntime(name: args[3], path: args[4], root: args[5]), holdFds: fds, tty: tty, openStdin: stdin)
     }
 
     public func arguments(monitorPath: String) -> [String] {
         [monitorPath, files.directory, files.id, runtime.name, runtime.path, runtime.root]
+            + (tty ? ["--tty"] : []) + (openStdin ? ["--stdin"] : [])
             + (holdFds.isEmpty ? [] : [holdFds.map(String.init).joined(separator: ",")])
     }
 
@@ -62,26 +81,37 @@ public struct ContainerMonitor {
             err = try Processes.pipe()
         } catch { return fail("monitor cannot make pipes: \(error)", code: 125) }
         let log = LogWriter(path: files.log)
+        let io: MonitorIO
+        do {
+            io = try MonitorIO(
+                files: files, consoleSocket: tty ? try runtime.consoleSocket("c-" + files.id) : nil, openStdin: openStdin)
+        } catch { return fail("monitor cannot set up the container's stdin or terminal: \(error)", code: 125) }
 
         // 1. create: the runtime makes the namespaces and cgroup, the process waits for `start`.
         let createPid: pid_t
         do {
             createPid = try Processes.spawn(
-                runtime.createArguments(id: files.id, bundle: files.bundle, pidFile: files.pidFile),
-                stdin: nil, stdout: out.write, stderr: err.write)
+                runtime.createArguments(
+                    id: files.id, bundle: files.bundle, pidFile: files.pidFile, consoleSocket: io.consoleSocket),
+                stdin: io.containerStdin, stdout: out.write, stderr: err.write)
         } catch { return fail("cannot run \(runtime.path): \(error)", code: 125) }
         Syscall.close(out.write)
         Syscall.close(err.write)
+        io.createdRuntime()
         Processes.setNonBlocking(out.read)
         Processes.setNonBlocking(err.read)
-        let pumps = [Pump(fd: out.read, stream: "stdout"), Pump(fd: err.read, stream: "stderr")]
+        var pumps = [Pump(fd: out.read, stream: "stdout"), Pump(fd: err.read, stream: "stderr")]
         // runc's own error messages arrive on the same stderr as the container's: keep them apart
         // until create succeeded, so a failure is reported (and not logged as the program's output).
         var createOutput: [UInt8] = []
         var createStatus: Int32?
         while createStatus == nil {
-            for fd in Processes.pollReadable(pumps.map(\.fd), timeoutMs: 50) {
-                if let b = try? Processes.read(fd), !b.isEmpty { createOutput += b }
+            for fd in Processes.pollReadable(pumps.map(\.fd) + io.consoleListener, timeoutMs: 50) {
+                if io.consoleListener.contains(fd) {
+                    io.receiveConsole()
+                } else if let b = try? Processes.read(fd), !b.isEmpty {
+                    createOutput += b
+                }
             }
             while let (pid, status) = Processes.reapAny() {
                 if pid == createPid { createStatus = status }
@@ -93,6 +123,16 @@ public struct ContainerMonitor {
             return fail(message, code: OCIRuntime.startFailureCode(message))
         }
         if !createOutput.isEmpty { log.append(createOutput, stream: "stderr") }
+        if tty {
+            // The runtime may have connected just before it exited.
+            if io.master == nil, !Processes.pollReadable(io.consoleListener, timeoutMs: 1000).isEmpty { io.receiveConsole() }
+            guard let master = io.master else {
+                _ = try? Subprocess.run(runtime.deleteArguments(id: files.id, force: true))
+                return fail("\(runtime.name) did not hand over the container's terminal", code: 125)
+            }
+            pumps.append(Pump(fd: master, stream: "stdout", closesFd: false))
+        }
+        io.closeConsoleListener()
         guard let text = try? FileSystem.readText(files.pidFile),
             let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines))
         else {
@@ -112,9 +152,12 @@ public struct ContainerMonitor {
         // 3. pump output until the container's first process ends.
         var exitCode: Int32?
         while exitCode == nil {
-            for fd in Processes.pollReadable(pumps.filter { !$0.closed }.map(\.fd), timeoutMs: 100) {
-                pumps.first { $0.fd == fd }?.drain(into: log)
+            let ready = Processes.pollReadable(
+                pumps.filter { !$0.closed }.map(\.fd) + io.pollDescriptors, timeoutMs: io.hasPendingInput ? 10 : 100)
+            for fd in ready {
+                if let p = pumps.first(where: { !$0.closed && $0.fd == fd }) { p.drain(into: log) } else { io.handleReadable(fd) }
             }
+            io.flushInput()
             while let (reaped, status) = Processes.reapAny() {
                 if reaped == pid { exitCode = status }
             }
@@ -132,6 +175,7 @@ public struct ContainerMonitor {
             }
         }
         for p in pumps { p.flush(into: log) }
+        io.close()
         let oom = oomKilled()
         _ = try? Subprocess.run(runtime.deleteArguments(id: files.id, force: true))
         try? MonitorState(
@@ -168,20 +212,34 @@ public struct ContainerMonitor {
 final class Pump {
     let fd: Int32
     let stream: String
+    /// false for a terminal's master, which `MonitorIO` owns.
+    let closesFd: Bool
     var pending: [UInt8] = []
     var closed = false
 
-    init(fd: Int32, stream: String) {
+    init(fd: Int32, stream: String, closesFd: Bool = true) {
         self.fd = fd
         self.stream = stream
+        self.closesFd = closesFd
     }
 
     func drain(into log: LogWriter) {
-        while let bytes = try? Processes.read(fd) {
+        while !closed {
+            // A terminal reads EIO once the container's side is gone: that is its end of file.
+            let bytes: [UInt8]
+            do {
+                guard let b = try Processes.read(fd) else { return }
+                bytes = b
+            } catch { bytes = [] }
             if bytes.isEmpty {
                 closed = true
-                Syscall.close(fd)
+                if closesFd { Syscall.close(fd) }
                 return
+            }
+            if !closesFd {
+                // A terminal's output goes to the log as it comes: prompts end without a newline.
+                log.append(bytes, stream: stream)
+                continue
             }
             pending += bytes
             while let nl = pending.firstIndex(of: UInt8(ascii: "\n")) {
@@ -214,5 +272,147 @@ final class LogWriter {
         guard fd >= 0 else { return }
         let line = LogLine(log: String(decoding: bytes, as: UTF8.self), stream: stream, time: WallClock.rfc3339())
         try? Processes.writeAll(fd, line.encoded())
+    }
+}
+
+/// A container's stdin and terminal, as the monitor sees them: the pipe or terminal master its
+/// input goes to, the console socket the runtime hands the master through, and the attach socket
+/// berthd sends stdin and window sizes on (see `AttachMessage`).
+final class MonitorIO {
+    let files: ContainerFiles
+    let tty: Bool
+    /// Where the runtime hands over the terminal's master side (`-t` only).
+    let consoleSocket: String?
+    /// The container's stdin as given to the runtime (the read end of a pipe), nil for /dev/null.
+    private(set) var containerStdin: Int32?
+    /// Where stdin bytes are written: the pipe's write end, or the terminal master.
+    private var input: Int32?
+    private(set) var master: Int32?
+    private(set) var consoleListener: [Int32] = []
+    private var attachListener: Int32?
+    private var connections: [Int32: AttachDecoder] = [:]
+    private var pending: [UInt8] = []
+    private var stdinClosed = false
+    /// Input waiting while the container does not read is capped; beyond it, attach clients wait.
+    static let maxPending = 1 << 20
+
+    init(files: ContainerFiles, consoleSocket: String?, openStdin: Bool) throws {
+        self.files = files
+        self.tty = consoleSocket != nil
+        self.consoleSocket = consoleSocket
+        if let consoleSocket { consoleListener = [try UnixSocket.listen(consoleSocket)] }
+        if openStdin && !tty {
+            let p = try Processes.pipe()
+            containerStdin = p.read
+            input = p.write
+            Processes.setNonBlocking(p.write)
+        }
+        if openStdin || consoleSocket != nil {
+            let l = try UnixSocket.listen(files.attachSocket)
+            Processes.setNonBlocking(l)
+            attachListener = l
+        }
+        if !openStdin { stdinClosed = true }
+    }
+
+    /// After the runtime was spawned: the pipe's read end now belongs to it.
+    func createdRuntime() {
+        if let fd = containerStdin { Syscall.close(fd) }
+        containerStdin = nil
+    }
+
+    func receiveConsole() {
+        guard let l = consoleListener.first, master == nil, let conn = try? UnixSocket.accept(l) else { return }
+        defer { Syscall.close(conn) }
+        guard let fd = try? UnixSocket.receiveDescriptor(conn) else { return }
+        Processes.setNonBlocking(fd)
+        master = fd
+        if !stdinClosed { input = fd }
+    }
+
+    func closeConsoleListener() {
+        for fd in consoleListener { Syscall.close(fd) }
+        consoleListener = []
+        if let consoleSocket { try? FileSystem.remove(consoleSocket) }
+    }
+
+    var pollDescriptors: [Int32] {
+        (pending.count < MonitorIO.maxPending ? Array(connections.keys) : []) + (attachListener.map { [$0] } ?? [])
+    }
+
+    var hasPendingInput: Bool { !pending.isEmpty }
+
+    func handleReadable(_ fd: Int32) {
+        if fd == attachListener {
+            if let conn = try? UnixSocket.accept(fd) {
+                Processes.setNonBlocking(conn)
+                connections[conn] = AttachDecoder()
+            }
+            return
+        }
+        guard var decoder = connections[fd] else { return }
+        let bytes: [UInt8]
+        do {
+            guard let b = try Processes.read(fd) else { return }
+            bytes = b
+        } catch { bytes = [] }
+        if bytes.isEmpty {
+            drop(fd)
+            return
+        }
+        let messages = decoder.feed(bytes)
+        if decoder.malformed {
+            drop(fd)
+        } else {
+            connections[fd] = decoder
+        }
+        for m in messages { handle(m) }
+    }
+
+    private func drop(_ fd: Int32) {
+        Syscall.close(fd)
+        connections[fd] = nil
+    }
+
+    private func handle(_ m: AttachMessage) {
+        switch m {
+        case .stdin(let bytes):
+            if !stdinClosed { pending += bytes }
+        case .closeStdin:
+            // A pipe is closed once what is pending was written; a terminal cannot be half-closed.
+            if !tty { stdinClosed = true }
+        case .resize(let rows, let cols):
+            if let master { try? Terminal.setSize(master, rows: rows, cols: cols) }
+        }
+    }
+
+    /// Writes what the container takes now; closes a pipe stdin whose client is done.
+    func flushInput() {
+        if let fd = input, !pending.isEmpty {
+            do {
+                let n = try Processes.writeSome(fd, pending[...])
+                pending.removeFirst(n)
+            } catch {
+                // The container closed its stdin: nothing more can be delivered.
+                pending = []
+                stdinClosed = true
+            }
+        }
+        if stdinClosed && pending.isEmpty, let fd = input, fd != master {
+            Syscall.close(fd)
+            input = nil
+        }
+    }
+
+    func close() {
+        for fd in connections.keys { Syscall.close(fd) }
+        connections = [:]
+        if let l = attachListener { Syscall.close(l) }
+        attachListener = nil
+        try? FileSystem.remove(files.attachSocket)
+        if let fd = input, fd != master { Syscall.close(fd) }
+        input = nil
+        if let m = master { Syscall.close(m) }
+        master = nil
     }
 }

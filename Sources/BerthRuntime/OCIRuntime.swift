@@ -19,8 +19,21 @@ public struct OCIRuntime: Sendable, Equatable {
 
     func argv(_ rest: [String]) -> [String] { [path, "--root", root] + rest }
 
-    public func createArguments(id: String, bundle: String, pidFile: String) -> [String] {
-        argv(["create", "--bundle", bundle, "--pid-file", pidFile, id])
+    /// Where console sockets are made (beside the runtime's state): the runtime dials them by path,
+    /// and a unix socket path may not exceed 107 bytes, which container directories can.
+    public var consoleDirectory: String {
+        String(root[..<(root.lastIndex(of: "/") ?? root.endIndex)]) + "/console"
+    }
+
+    /// A console socket path for a container (`c-<id>`) or an exec (`x-<id>`), its directory made.
+    public func consoleSocket(_ name: String) throws -> String {
+        try FileSystem.makeDirectories(consoleDirectory, mode: 0o700)
+        return consoleDirectory + "/" + name.prefix(24) + ".sock"
+    }
+
+    /// `consoleSocket`: with a terminal (`process.terminal`), where the runtime sends its master side.
+    public func createArguments(id: String, bundle: String, pidFile: String, consoleSocket: String? = nil) -> [String] {
+        argv(["create", "--bundle", bundle, "--pid-file", pidFile] + (consoleSocket.map { ["--console-socket", $0] } ?? []) + [id])
     }
 
     public func startArguments(id: String) -> [String] { argv(["start", id]) }
@@ -35,9 +48,12 @@ public struct OCIRuntime: Sendable, Equatable {
 
     /// `exec` of a process in a running container: env, cwd and numeric user are passed as flags.
     public func execArguments(
-        id: String, args: [String], env: [String], cwd: String?, user: String?, tty: Bool, pidFile: String? = nil
+        id: String, args: [String], env: [String], cwd: String?, user: String?, tty: Bool, pidFile: String? = nil,
+        consoleSocket: String? = nil
     ) -> [String] {
         var a = ["exec"]
+        // A terminal handed to a console socket needs a detached exec (runc's rule).
+        if let consoleSocket { a += ["--detach", "--console-socket", consoleSocket] }
         for e in env { a += ["--env", e] }
         if let cwd, !cwd.isEmpty { a += ["--cwd", cwd] }
         if let user, !user.isEmpty { a += ["--user", user] }

@@ -170,9 +170,10 @@ public struct OutputChunk: Sendable {
 extension Processes {
     /// Runs `argv` with its output streamed as it comes (read on a dedicated thread, so no shared
     /// thread ever blocks). `onStart` gets the pid; `onExit` gets the shell-style status before the
-    /// stream finishes. `input` is written to stdin, which is then closed.
+    /// stream finishes. `input` is written to stdin as it comes; stdin closes when it ends (no
+    /// input: stdin is closed at once).
     public static func stream(
-        _ argv: [String], input: [UInt8]? = nil, onStart: @escaping @Sendable (pid_t) -> Void = { _ in },
+        _ argv: [String], input: AsyncStream<[UInt8]>? = nil, onStart: @escaping @Sendable (pid_t) -> Void = { _ in },
         onExit: @escaping @Sendable (Int32) -> Void
     ) -> AsyncThrowingStream<OutputChunk, any Error> {
         AsyncThrowingStream { continuation in
@@ -191,10 +192,23 @@ extension Processes {
                 Syscall.close(out.write)
                 Syscall.close(err.write)
                 onStart(pid)
-                let stdinBytes = input ?? []
-                _ = try DedicatedThread.spawn(joinable: false) {
-                    if !stdinBytes.isEmpty { try? writeAll(inp.write, stdinBytes) }
+                if let input {
+                    // A writer thread: a process that does not read its stdin blocks only that thread.
+                    let box = BlockingQueue<[UInt8]>()
+                    Task {
+                        for await chunk in input { box.put(chunk) }
+                        box.close()
+                    }
+                    _ = try DedicatedThread.spawn(joinable: false) {
+                        while let chunk = box.take() {
+                            if (try? writeAll(inp.write, chunk)) == nil { break }
+                        }
+                        Syscall.close(inp.write)
+                    }
+                } else {
                     Syscall.close(inp.write)
+                }
+                _ = try DedicatedThread.spawn(joinable: false) {
                     var open: [Int32: UInt8] = [out.read: 1, err.read: 2]
                     while !open.isEmpty {
                         for fd in pollReadable(Array(open.keys), timeoutMs: 1000) {
@@ -223,5 +237,46 @@ extension Processes {
     public static func closeDescriptors(except keep: Set<Int32>) {
         let open = FileSystem.listDirectory("/proc/self/fd").compactMap { Int32($0) }
         for fd in open where !keep.contains(fd) { Glibc.close(fd) }
+    }
+}
+
+/// A minimal thread-safe queue a dedicated thread blocks on (`take` returns nil once closed and empty).
+public final class BlockingQueue<T>: @unchecked Sendable {
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private let cond = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    private var items: [T] = []
+    private var closed = false
+
+    public init() {
+        pthread_mutex_init(mutex, nil)
+        pthread_cond_init(cond, nil)
+    }
+
+    deinit {
+        pthread_cond_destroy(cond)
+        pthread_mutex_destroy(mutex)
+        cond.deallocate()
+        mutex.deallocate()
+    }
+
+    public func put(_ item: T) {
+        pthread_mutex_lock(mutex)
+        items.append(item)
+        pthread_cond_signal(cond)
+        pthread_mutex_unlock(mutex)
+    }
+
+    public func close() {
+        pthread_mutex_lock(mutex)
+        closed = true
+        pthread_cond_broadcast(cond)
+        pthread_mutex_unlock(mutex)
+    }
+
+    public func take() -> T? {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        while items.isEmpty && !closed { pthread_cond_wait(cond, mutex) }
+        return items.isEmpty ? nil : items.removeFirst()
     }
 }

@@ -41,3 +41,109 @@ int berth_set_pdeathsig(int sig) { return prctl(PR_SET_PDEATHSIG, sig, 0, 0, 0);
 int berth_lsetxattr(const char *path, const char *name, const void *value, size_t size) {
     return lsetxattr(path, name, value, size, 0);
 }
+
+/* Unix stream sockets and terminals: the console socket runc hands a pty master to, the attach
+   socket berthd feeds a container's stdin through, and window sizes. Paths longer than sun_path
+   are reached through /proc/self/fd/N/NAME of their directory. */
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/stat.h>
+#include <sys/ioctl.h>
+#include <string.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+static int berth_unix_address(const char *path, struct sockaddr_un *addr, int *dirfd) {
+    memset(addr, 0, sizeof(*addr));
+    addr->sun_family = AF_UNIX;
+    *dirfd = -1;
+    if (strlen(path) < sizeof(addr->sun_path)) {
+        strcpy(addr->sun_path, path);
+        return 0;
+    }
+    const char *slash = strrchr(path, '/');
+    if (!slash) { errno = ENAMETOOLONG; return -1; }
+    char dir[4096];
+    size_t dlen = (size_t)(slash - path);
+    if (dlen == 0 || dlen >= sizeof(dir)) { errno = ENAMETOOLONG; return -1; }
+    memcpy(dir, path, dlen);
+    dir[dlen] = 0;
+    *dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (*dirfd < 0) return -1;
+    int n = snprintf(addr->sun_path, sizeof(addr->sun_path), "/proc/self/fd/%d/%s", *dirfd, slash + 1);
+    if (n < 0 || (size_t)n >= sizeof(addr->sun_path)) { close(*dirfd); *dirfd = -1; errno = ENAMETOOLONG; return -1; }
+    return 0;
+}
+
+int berth_unix_listen(const char *path) {
+    struct sockaddr_un addr;
+    int dirfd;
+    if (berth_unix_address(path, &addr, &dirfd) != 0) return -1;
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) { if (dirfd >= 0) close(dirfd); return -1; }
+    unlink(addr.sun_path);
+    if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0 || listen(fd, 8) != 0) {
+        int e = errno; close(fd); if (dirfd >= 0) close(dirfd); errno = e; return -1;
+    }
+    if (dirfd >= 0) close(dirfd);
+    chmod(path, 0600);
+    return fd;
+}
+
+int berth_unix_connect(const char *path) {
+    struct sockaddr_un addr;
+    int dirfd;
+    if (berth_unix_address(path, &addr, &dirfd) != 0) return -1;
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) { if (dirfd >= 0) close(dirfd); return -1; }
+    int r;
+    do { r = connect(fd, (struct sockaddr *)&addr, sizeof(addr)); } while (r != 0 && errno == EINTR);
+    int e = errno;
+    if (dirfd >= 0) close(dirfd);
+    if (r != 0) { close(fd); errno = e; return -1; }
+    return fd;
+}
+
+int berth_accept(int fd) {
+    int r;
+    do { r = accept4(fd, NULL, NULL, SOCK_CLOEXEC); } while (r < 0 && errno == EINTR);
+    return r;
+}
+
+/* Receives one descriptor sent with SCM_RIGHTS (runc's --console-socket protocol). */
+int berth_recv_fd(int sock) {
+    char data[256];
+    struct iovec iov = { .iov_base = data, .iov_len = sizeof(data) };
+    union { char buf[CMSG_SPACE(sizeof(int))]; struct cmsghdr align; } control;
+    struct msghdr msg = { 0 };
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.buf;
+    msg.msg_controllen = sizeof(control.buf);
+    ssize_t n;
+    do { n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC); } while (n < 0 && errno == EINTR);
+    if (n < 0) return -1;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+            int fd;
+            memcpy(&fd, CMSG_DATA(c), sizeof(int));
+            return fd;
+        }
+    }
+    errno = EBADMSG;
+    return -1;
+}
+
+int berth_set_winsize(int fd, unsigned short rows, unsigned short cols) {
+    struct winsize ws = { .ws_row = rows, .ws_col = cols };
+    return ioctl(fd, TIOCSWINSZ, &ws);
+}
+
+int berth_get_winsize(int fd, unsigned short *rows, unsigned short *cols) {
+    struct winsize ws;
+    if (ioctl(fd, TIOCGWINSZ, &ws) != 0) return -1;
+    *rows = ws.ws_row;
+    *cols = ws.ws_col;
+    return 0;
+}

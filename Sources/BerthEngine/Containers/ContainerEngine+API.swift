@@ -46,6 +46,7 @@ extension ContainerEngine: ContainerService {
         s.labels = (ic.labels ?? [:]).merging(r.Labels ?? [:]) { _, new in new }
         s.tty = r.Tty ?? false
         s.openStdin = r.OpenStdin ?? false
+        s.stdinOnce = r.StdinOnce ?? false
         s.stopSignal = r.StopSignal.flatMap { $0.isEmpty ? nil : $0 } ?? ic.stopSignal ?? "SIGTERM"
         s.stopTimeout = r.StopTimeout ?? 10
         // Networking.
@@ -366,12 +367,21 @@ extension ContainerEngine: ContainerService {
     public func execCreate(_ ref: String, _ request: ExecCreateRequest) async throws -> ExecCreateResponse {
         let id = try execCreate(
             ref, argv: request.Cmd ?? [], env: request.Env ?? [], user: request.User ?? "",
-            workingDir: request.WorkingDir ?? "", tty: request.Tty ?? false, privileged: request.Privileged ?? false)
+            workingDir: request.WorkingDir ?? "", tty: request.Tty ?? false, privileged: request.Privileged ?? false,
+            attachStdin: request.AttachStdin ?? false)
         return ExecCreateResponse(Id: id)
     }
 
-    public func execStart(_ id: String, _ request: ExecStartRequest, input: [UInt8]) async throws -> (tty: Bool, frames: AsyncThrowingStream<OutputFrame, any Error>) {
-        let chunks = try execStart(id, input: input.isEmpty ? nil : input)
+    public func resizeContainer(_ ref: String, height: Int, width: Int) async throws {
+        try await resize(ref, rows: height, cols: width)
+    }
+
+    public func resizeExec(_ id: String, height: Int, width: Int) async throws {
+        try resizeExec(id, rows: height, cols: width)
+    }
+
+    public func execStart(_ id: String, _ request: ExecStartRequest, input: AsyncStream<[UInt8]>?) async throws -> (tty: Bool, frames: AsyncThrowingStream<OutputFrame, any Error>) {
+        let chunks = try execStart(id, input: input)
         let tty = try exec(id).tty
         let frames = AsyncThrowingStream<OutputFrame, any Error> { continuation in
             let task = Task {
@@ -391,11 +401,13 @@ extension ContainerEngine: ContainerService {
             e.exitCode = code
             e.running = false
         }
-        return ExecInspect(
+        var inspect = ExecInspect(
             ID: e.id, ContainerID: e.containerId, Running: e.running, ExitCode: e.exitCode, Pid: Int(e.pid),
             ProcessConfig: ExecProcessConfig(
                 arguments: Array(e.argv.dropFirst()), entrypoint: e.argv.first ?? "", privileged: e.privileged,
                 tty: e.tty, user: e.user))
+        inspect.OpenStdin = e.attachStdin
+        return inspect
     }
 
     // MARK: network connect/disconnect of containers

@@ -14,6 +14,10 @@ public struct ExecSession: Sendable {
     public var workingDir: String
     public var tty: Bool
     public var privileged: Bool
+    /// `AttachStdin`: exec-start feeds the hijacked connection's input to the process.
+    public var attachStdin = false
+    /// A duplicate of the terminal's master side while a `-t` exec runs (for window sizes).
+    public var terminal: Int32?
     public var running = false
     public var started = false
     public var exitCode: Int?
@@ -22,7 +26,8 @@ public struct ExecSession: Sendable {
 
 extension ContainerEngine {
     public func execCreate(
-        _ ref: String, argv: [String], env: [String], user: String, workingDir: String, tty: Bool, privileged: Bool
+        _ ref: String, argv: [String], env: [String], user: String, workingDir: String, tty: Bool, privileged: Bool,
+        attachStdin: Bool = false
     ) throws -> String {
         let c = try container(ref)
         guard c.state == .running else { throw BerthError.conflict("container \(c.name) is not running") }
@@ -30,7 +35,7 @@ extension ContainerEngine {
         let id = Identifier.random()
         execs[id] = ExecSession(
             id: id, containerId: c.id, argv: argv, env: env, user: user, workingDir: workingDir, tty: tty,
-            privileged: privileged)
+            privileged: privileged, attachStdin: attachStdin)
         return id
     }
 
@@ -40,7 +45,7 @@ extension ContainerEngine {
     }
 
     /// Runs an exec instance through the runtime; its output streams as it comes.
-    public func execStart(_ id: String, input: [UInt8]? = nil) throws -> AsyncThrowingStream<OutputChunk, any Error> {
+    public func execStart(_ id: String, input: AsyncStream<[UInt8]>? = nil) throws -> AsyncThrowingStream<OutputChunk, any Error> {
         var e = try exec(id)
         guard !e.started else { throw BerthError.conflict("exec instance \(id) has already been started") }
         let c = try container(e.containerId)
@@ -53,23 +58,61 @@ extension ContainerEngine {
             env.removeAll { $0.hasPrefix(key + "=") }
             env.append(kv)
         }
-        let argv = config.runtime.execArguments(
+        // With a terminal the runtime hands its master side to a console socket next to the container's files.
+        let console = e.tty ? try config.runtime.consoleSocket("x-" + id) : nil
+        let pidFile = files(c.id).directory + "/exec-\(id.prefix(12)).pid"
+        var argv = config.runtime.execArguments(
             id: c.id, args: e.argv, env: env, cwd: e.workingDir.isEmpty ? spec.workingDir : e.workingDir,
-            user: user, tty: false)
+            user: user, tty: e.tty, pidFile: console == nil ? nil : pidFile, consoleSocket: console)
+        if console != nil {
+            argv = ExecReaper.arguments(monitorPath: config.monitorPath, pidFile: pidFile, argv: argv)
+        }
         e.started = true
         e.running = true
         execs[id] = e
-        return Processes.stream(
-            argv, input: input,
-            onStart: { [weak self] pid in Task { await self?.execStarted(id, pid: pid) } },
-            onExit: { [weak self] status in Task { await self?.execEnded(id, status: status) } })
+        let onStart: @Sendable (pid_t) -> Void = { [weak self] pid in Task { await self?.execStarted(id, pid: pid) } }
+        let onExit: @Sendable (Int32) -> Void = { [weak self] status in Task { await self?.execEnded(id, status: status) } }
+        if let console {
+            return Processes.streamWithConsole(
+                argv, consoleSocket: console, input: input, onStart: onStart,
+                onMaster: { [weak self] fd in
+                    Task {
+                        if let self { await self.execTerminal(id, fd) } else { Syscall.close(fd) }
+                    }
+                }, onExit: onExit)
+        }
+        return Processes.stream(argv, input: input, onStart: onStart, onExit: onExit)
     }
 
     func execStarted(_ id: String, pid: Int32) { execs[id]?.pid = pid }
 
+    func execTerminal(_ id: String, _ fd: Int32) {
+        if execs[id]?.running == true {
+            execs[id]?.terminal = fd
+        } else {
+            Syscall.close(fd)
+        }
+    }
+
     func execEnded(_ id: String, status: Int32) {
         execs[id]?.running = false
         execs[id]?.exitCode = Int(status)
+        if let fd = execs[id]?.terminal {
+            Syscall.close(fd)
+            execs[id]?.terminal = nil
+        }
+    }
+
+    /// `POST /exec/{id}/resize`.
+    public func resizeExec(_ id: String, rows: Int, cols: Int) throws {
+        let e = try exec(id)
+        guard (0...65535).contains(rows), (0...65535).contains(cols) else {
+            throw BerthError.invalid("a terminal size of \(rows)x\(cols) is invalid: height and width must be 0–65535")
+        }
+        guard e.tty else { return }
+        guard e.running else { throw BerthError.conflict("exec instance \(id) is not running") }
+        // The terminal may not have been handed over yet: the size is then left as it is.
+        if let fd = e.terminal { try Terminal.setSize(fd, rows: UInt16(rows), cols: UInt16(cols)) }
     }
 
     /// Waits (briefly) until an exec's exit code is recorded.

@@ -112,7 +112,8 @@ extension ContainerEngine {
             unlink(f.state)
             unlink(f.pidFile)
             let held = await networks.portDescriptors(owner: c.id)
-            let monitor = ContainerMonitor(files: f, runtime: config.runtime, holdFds: held)
+            let monitor = ContainerMonitor(
+                files: f, runtime: config.runtime, holdFds: held, tty: spec.tty, openStdin: spec.openStdin)
             let log = try ContainerEngine.openAppend(f.monitorLog)
             defer { Syscall.close(log) }
             let monitorPid = try Processes.spawn(

@@ -16,6 +16,9 @@ public struct ContainerSpec: Codable, Sendable, Equatable {
     public var labels: [String: String]
     public var tty: Bool
     public var openStdin: Bool
+    /// `StdinOnce`: the container's stdin closes when the first attached client's stdin ends
+    /// (`run -i`). Optional so records written before it existed still decode.
+    public var stdinOnce: Bool?
     /// Exposed ports, Docker's keys ("80/tcp").
     public var exposedPorts: [String]
     public var stopSignal: String

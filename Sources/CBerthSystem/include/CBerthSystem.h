@@ -34,4 +34,10 @@ int berth_set_pdeathsig(int sig);
 #include <stddef.h>
 int berth_lsetxattr(const char *path, const char *name, const void *value, size_t size);
 
+int berth_unix_listen(const char *path);
+int berth_unix_connect(const char *path);
+int berth_accept(int fd);
+int berth_recv_fd(int sock);
+int berth_set_winsize(int fd, unsigned short rows, unsigned short cols);
+int berth_get_winsize(int fd, unsigned short *rows, unsigned short *cols);
 #endif

@@ -66,7 +66,8 @@ import Glibc
         let host = try await kernelLinks(d)
         let byName = Dictionary(host.map { ($0.ifname, $0) }, uniquingKeysWith: { a, _ in a })
         let up0 = try #require(report.Uplinks.first { $0.Name == "up0" })
-        #expect(up0.Addresses == ["198.51.100.1/24"] && up0.Index == byName["up0"]?.ifindex)
+        #expect(up0.Addresses.first == "198.51.100.1/24" && up0.Addresses == byName["up0"]?.addresses)
+        #expect(up0.Index == byName["up0"]?.ifindex)
         #expect(Set(report.Bridges.map(\.Network)) == ["bridge", "front", "back"])
         for b in report.Bridges {
             let k = try #require(byName[b.Interface.Name], "bridge \(b.Interface.Name) not in the kernel")
@@ -210,9 +211,11 @@ import Glibc
         }
         let nh = try #require(one.Containers.first)
         #expect(nh.Name == "nh")
-        // berth (like Docker) gives a container no user or time namespace of its own; everything else is its own.
-        #expect(nh.SharedWithReference == (pid1Readable ? ["time", "user"] : ["net", "time", "user"]))
-        for t in ["cgroup", "ipc", "mnt", "pid", "uts"] { #expect(nh.Namespaces[t] != one.Reference.Namespaces[t]) }
+        // berth (like Docker) gives a container no user or time namespace of its own, and a host-network
+        // container keeps the host's UTS namespace (its hostname) unless --uts says otherwise; everything
+        // else is its own.
+        #expect(nh.SharedWithReference == (pid1Readable ? ["time", "user", "uts"] : ["net", "time", "user", "uts"]))
+        for t in ["cgroup", "ipc", "mnt", "pid"] { #expect(nh.Namespaces[t] != one.Reference.Namespaces[t]) }
         let hostPid = Int32(try await d.inspect("nh", "{{.State.Pid}}")) ?? 0
         #expect(nh.Namespaces["net"] == (try NetworkNamespace(path: "/proc/\(hostPid)/ns/net").inode()))
 
@@ -226,12 +229,12 @@ import Glibc
         #expect(pidGroup.count == 1 && pidGroup.first?.Containers == ["nb", "np"] && pidGroup.first?.Reference == false)
         let netGroup = all.Shared.filter { $0.Type == "net" }
         #expect(netGroup.map(\.Containers) == (pid1Readable ? [] : [["nh"]]))
-        // Only user and time (never isolated), net (nh) and pid (nb+np, for themselves and their children).
+        // Only user and time (never isolated), net and uts (nh) and pid (nb+np, for themselves and their children).
         let sharedTypes = Set(all.Shared.map(\.Type)).subtracting(["user", "time"])
-        #expect(sharedTypes == (pid1Readable ? ["pid", "pid_for_children"] : ["net", "pid", "pid_for_children"]))
+        #expect(sharedTypes == (pid1Readable ? ["pid", "pid_for_children", "uts"] : ["net", "pid", "pid_for_children", "uts"]))
         // cgroup and memory of nb: its own cgroup, the -m 50m limit, some usage.
         #expect(nb.Cgroup.hasSuffix("/berth/" + nbId))
-        #expect(nb.MemoryLimit == 50 * 1024 * 1024)
+        #expect(nb.MemoryLimit == Int64(52_428_800))
         #expect((nb.MemoryUsage ?? 0) > 0)
         #expect(nh.MemoryLimit == nil)
 

@@ -61,6 +61,8 @@ public struct TopologyInterface: Codable, Sendable, Equatable {
     public var OperState: String
     /// Administratively up (IFF_UP).
     public var Up: Bool
+    /// Has carrier (IFF_LOWER_UP); up without it is what `ip link` prints as NO-CARRIER.
+    public var Carrier: Bool
     public var MTU: Int
     public var MAC: String?
     /// `address/prefix`, IPv4 then IPv6, in the kernel's order.
@@ -69,21 +71,27 @@ public struct TopologyInterface: Codable, Sendable, Equatable {
     public var PeerIndex: Int?
     /// For a bridge port: the bridge's name.
     public var Master: String?
+    /// For a host interface that carries the host's default route: that route's gateway
+    /// (`default via G dev NAME`; "" for a route without a gateway).
+    public var DefaultGateway: String?
 
     public init(
-        Name: String, Index: Int, Kind: String? = nil, OperState: String, Up: Bool, MTU: Int, MAC: String? = nil,
-        Addresses: [String] = [], PeerIndex: Int? = nil, Master: String? = nil
+        Name: String, Index: Int, Kind: String? = nil, OperState: String, Up: Bool, Carrier: Bool = true, MTU: Int,
+        MAC: String? = nil, Addresses: [String] = [], PeerIndex: Int? = nil, Master: String? = nil,
+        DefaultGateway: String? = nil
     ) {
         self.Name = Name
         self.Index = Index
         self.Kind = Kind
         self.OperState = OperState
         self.Up = Up
+        self.Carrier = Carrier
         self.MTU = MTU
         self.MAC = MAC
         self.Addresses = Addresses
         self.PeerIndex = PeerIndex
         self.Master = Master
+        self.DefaultGateway = DefaultGateway
     }
 }
 

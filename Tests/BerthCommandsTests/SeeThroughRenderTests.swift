@@ -56,6 +56,17 @@ import Testing
         #expect(text == expected)
     }
 
+    @Test func noCarrierAndDefaultRoute() {
+        var r = Self.report
+        r.Bridges[0].Interface.Carrier = false
+        r.Bridges[0].Interface.OperState = "DOWN"
+        r.Uplinks[1].DefaultGateway = "198.51.100.254"
+        let text = TopologyRender.text(r)
+        #expect(text.contains("br-front  bridge of network front  DOWN NO-CARRIER  172.18.0.1/16\n"))
+        #expect(text.contains("up0  UP  198.51.100.1/24  default via 198.51.100.254\n"))
+        #expect(TopologyRender.dot(r).contains(#"198.51.100.1/24\ndefault via 198.51.100.254""#))
+    }
+
     @Test func dotQuotesAndLinksBothEnds() {
         #expect(TopologyRender.quote(#"a "b" \c"#) == #""a \"b\" \\c""#)
         #expect(TopologyRender.quote("one\ntwo") == #""one\ntwo""#)
@@ -78,7 +89,7 @@ import Testing
         r.Containers[0].Name = #"we"b\x"#
         r.Bridges[0].Network = "a\nb"
         let dot = TopologyRender.dot(r)
-        #expect(dot.contains(#"we\"b\\x"#) && dot.contains(#"bridge a\nb"#))
+        #expect(dot.contains(#"we\"b\\x"#) && dot.contains(#"bridge of network a\nb"#))
         #expect(!dot.contains("a\nb"))
     }
 

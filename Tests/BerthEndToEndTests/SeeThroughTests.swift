@@ -19,6 +19,7 @@ import Glibc
         var link_index: Int?
         var master: String?
         var operstate: String
+        var flags: [String]?
         var addr_info: [AddrInfo]?
         struct AddrInfo: Decodable {
             var family: String
@@ -56,6 +57,9 @@ import Glibc
         try await d.ok(["run", "-d", "--name", "db", "--network", "back", "busybox", "sleep", "300"])
         try await d.ok(["run", "-d", "--name", "hostc", "--network", "host", "busybox", "sleep", "300"])
         try await d.ok(["run", "-d", "--name", "side", "--network", "container:web", "busybox", "sleep", "300"])
+        try await d.ok(["run", "-d", "--name", "iso", "--network", "none", "busybox", "sleep", "300"])
+        // The scratch host's uplink gets a default route (through an address nothing answers; no traffic is sent).
+        #expect(try await d.hostSh("ip route add default via 198.51.100.254 dev up0").status == 0)
 
         let report = try decode(TopologyReport.self, try await d.ok(["topology", "--format", "json"]))
         #expect(report.Warnings.isEmpty)
@@ -67,12 +71,14 @@ import Glibc
         let byName = Dictionary(host.map { ($0.ifname, $0) }, uniquingKeysWith: { a, _ in a })
         let up0 = try #require(report.Uplinks.first { $0.Name == "up0" })
         #expect(up0.Addresses.first == "198.51.100.1/24" && up0.Addresses == byName["up0"]?.addresses)
-        #expect(up0.Index == byName["up0"]?.ifindex)
+        #expect(up0.Index == byName["up0"]?.ifindex && up0.DefaultGateway == "198.51.100.254")
+        #expect(report.Uplinks.filter { $0.DefaultGateway != nil }.map(\.Name) == ["up0"])
         #expect(Set(report.Bridges.map(\.Network)) == ["bridge", "front", "back"])
         for b in report.Bridges {
             let k = try #require(byName[b.Interface.Name], "bridge \(b.Interface.Name) not in the kernel")
             #expect(b.Interface.Index == k.ifindex)
             #expect(b.Interface.OperState == k.operstate)
+            #expect(b.Interface.Carrier == (k.flags ?? []).contains("LOWER_UP"))
             #expect(b.Interface.Addresses == k.addresses)
             let ports = host.filter { $0.master == b.Interface.Name }
             #expect(Set(b.Veths.map(\.HostName)) == Set(ports.map(\.ifname)))
@@ -114,6 +120,9 @@ import Glibc
         #expect(hostc.SharesNamespaceWith == "host" && hostc.Namespace.Inode == hostInode && hostc.Interfaces.isEmpty)
         let side = try #require(report.Containers.first { $0.Name == "side" })
         #expect(side.SharesNamespaceWith == "web" && side.Namespace.Inode == web.Namespace.Inode)
+        // --network none: a namespace of its own with only lo.
+        let iso = try #require(report.Containers.first { $0.Name == "iso" })
+        #expect(iso.SharesNamespaceWith == nil && iso.Interfaces.map(\.Name) == ["lo"] && iso.NetworkMode == "none")
         let db = try #require(report.Containers.first { $0.Name == "db" })
         #expect(db.Ports.isEmpty && db.Namespace.Inode != web.Namespace.Inode)
 
@@ -139,7 +148,8 @@ import Glibc
         let noDot = try await d.hostSh("env \(d.environment.filter { !$0.hasPrefix("PATH=") }.map { "'\($0)'" }.joined(separator: " ")) BERTH_NO_AUTOSTART=1 PATH=/nonexistent \(Daemon.berth) topology --format svg")
         #expect(noDot.status == 1 && noDot.stderr.contains("apt-get install graphviz"))
 
-        for c in ["side", "hostc", "db", "web"] { try await d.ok(["rm", "-f", c]) }
+        #expect(text.contains("UP  198.51.100.1/24") && text.contains("default via 198.51.100.254"))
+        for c in ["iso", "side", "hostc", "db", "web"] { try await d.ok(["rm", "-f", c]) }
     }
 
     /// Issue 5: `debug` runs host tools in the container's network namespace with its resolv.conf and
@@ -180,6 +190,10 @@ import Glibc
         #expect(try FileSystem.readText("/etc/hosts") == hostHosts)
         #expect(try await d.machineSh("grep -c 'resolv.conf\\|/etc/hosts' /proc/self/mountinfo || true").stdout == mountsBefore)
 
+        // Not root: refused before anything is entered.
+        let env = d.environment.map { "'\($0)'" }.joined(separator: " ")
+        let user = try await d.hostSh("setpriv --reuid 65534 --regid 65534 --clear-groups env \(env) BERTH_NO_AUTOSTART=1 \(Daemon.berth) debug dweb -- true")
+        #expect(user.status == 1 && user.stderr.contains("berth debug must run as root"), "\(user.stderr)")
         // Errors: a stopped container, an unknown one.
         try await d.ok(["stop", "-t", "1", "dweb"])
         let stopped = try await d.cli(["debug", "dweb", "--", "true"])

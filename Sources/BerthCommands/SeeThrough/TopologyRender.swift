@@ -69,11 +69,18 @@ enum TopologyRender {
     }
 
     static func interfaceLine(_ i: TopologyInterface) -> String {
-        (i.PeerIndex.map { "\(i.Name)@if\($0)" } ?? i.Name) + "  " + state(i) + addresses(i)
+        (i.PeerIndex.map { "\(i.Name)@if\($0)" } ?? i.Name) + "  " + state(i) + addresses(i) + gateway(i)
     }
 
+    /// `UP`, `DOWN NO-CARRIER` (up but nothing plugged in, as `ip link` flags it), `DOWN (admin)`.
     static func state(_ i: TopologyInterface) -> String {
-        i.Up ? i.OperState : "DOWN (admin)"
+        guard i.Up else { return "DOWN (admin)" }
+        return i.Carrier || i.Name == "lo" ? i.OperState : i.OperState + " NO-CARRIER"
+    }
+
+    static func gateway(_ i: TopologyInterface) -> String {
+        guard let g = i.DefaultGateway else { return "" }
+        return g.isEmpty ? "  default route" : "  default via \(g)"
     }
 
     static func addresses(_ i: TopologyInterface) -> String {
@@ -96,14 +103,16 @@ enum TopologyRender {
         func id(_ s: String) -> String { quote(s) }
         func label(_ lines: [String]) -> String { quote(lines.joined(separator: "\n")) }
         func ifaceLabel(_ i: TopologyInterface) -> String {
-            label([(i.PeerIndex.map { "\(i.Name)@if\($0)" } ?? i.Name) + " (if\(i.Index))", state(i)] + i.Addresses)
+            label(
+                [(i.PeerIndex.map { "\(i.Name)@if\($0)" } ?? i.Name) + " (if\(i.Index))", state(i)] + i.Addresses
+                    + (i.DefaultGateway.map { ["default via \($0.isEmpty ? "link" : $0)"] } ?? []))
         }
         // Host cluster.
         w.append("  subgraph \(id("cluster_host")) {")
         w.append("    label=\(label(["host", "net:[\(r.Host.Inode)]"]));")
         for u in r.Uplinks { w.append("    \(id("host/if\(u.Index)")) [label=\(ifaceLabel(u))];") }
         for b in r.Bridges {
-            let lines = ["\(b.Interface.Name) (if\(b.Interface.Index))", "bridge \(b.Network)", state(b.Interface)] + b.Interface.Addresses
+            let lines = ["\(b.Interface.Name) (if\(b.Interface.Index))", "bridge of network \(b.Network)", state(b.Interface)] + b.Interface.Addresses
             w.append("    \(id("host/if\(b.Interface.Index)")) [shape=box3d, label=\(label(lines))];")
             for v in b.Veths {
                 w.append("    \(id("host/if\(v.HostIndex)")) [label=\(label(["\(v.HostName)@if\(v.PeerIndex.map(String.init) ?? "?") (if\(v.HostIndex))"]))];")
@@ -111,6 +120,12 @@ enum TopologyRender {
         }
         for c in r.Containers where c.SharesNamespaceWith == "host" {
             w.append("    \(id("container/\(c.ID)")) [shape=ellipse, label=\(label([c.Name, "network host", "pid \(c.Pid)"]))];")
+        }
+        // Published ports are host addresses: they sit in the host's cluster.
+        for c in r.Containers {
+            for p in c.Ports {
+                w.append("    \(id(portNode(p))) [shape=note, label=\(label(["\(p.HostIP.isEmpty ? "0.0.0.0" : p.HostIP):\(p.HostPort)/\(p.Proto)"]))];")
+            }
         }
         w.append("  }")
         // Container namespaces.
@@ -138,8 +153,7 @@ enum TopologyRender {
         // Published ports point at the interface holding the container address.
         for c in r.Containers {
             for p in c.Ports {
-                let portId = "port/\(p.Proto)/\(p.HostIP)/\(p.HostPort)"
-                w.append("  \(id(portId)) [shape=note, label=\(label(["\(p.HostIP.isEmpty ? "0.0.0.0" : p.HostIP):\(p.HostPort)/\(p.Proto)"]))];")
+                let portId = portNode(p)
                 let owner = c.SharesNamespaceWith.flatMap { owners[$0] } ?? c
                 let target = owner.Interfaces.first { $0.Addresses.contains { $0.hasPrefix(p.ContainerIP + "/") } }
                 let to = target.map { "ns/\(owner.Namespace.Inode)/if\($0.Index)" } ?? "container/\(c.ID)"
@@ -149,6 +163,8 @@ enum TopologyRender {
         w.append("}")
         return w.joined(separator: "\n") + "\n"
     }
+
+    static func portNode(_ p: TopologyPort) -> String { "port/\(p.Proto)/\(p.HostIP)/\(p.HostPort)" }
 
     /// A DOT double-quoted string: backslash and quote escaped, a newline as DOT's `\n` line break.
     static func quote(_ s: String) -> String {

@@ -11,14 +11,20 @@ struct NamespaceDump: Sendable {
     var inode: UInt64
     var links: [Link]
     var addresses: [AddressInfo]
+    /// Default routes of the main table (`ip route show default`), by output interface.
+    var defaultGateways: [Int: String] = [:]
 
     /// `ip link` + `ip addr` in `namespace`: the socket is opened on a dedicated thread that entered the
     /// namespace (or in the calling thread's own when `own`), then used from here.
     static func read(_ namespace: NetworkNamespace, own: Bool) throws -> NamespaceDump {
         let connection = try NetlinkConnection(namespace: own ? nil : namespace)
-        return NamespaceDump(
+        var dump = NamespaceDump(
             path: namespace.path, inode: try namespace.inode(), links: try connection.links(),
             addresses: try connection.addresses())
+        for r in try connection.routes(family: .ipv4, table: .main) where r.destination == nil {
+            if let oif = r.outputInterface { dump.defaultGateways[oif] = r.gateway?.description ?? "" }
+        }
+        return dump
     }
 
     func interface(_ link: Link, masterNames: [Int: String] = [:]) -> TopologyInterface {
@@ -26,8 +32,9 @@ struct NamespaceDump: Sendable {
         let ordered = mine.filter { $0.address.family == .ipv4 } + mine.filter { $0.address.family != .ipv4 }
         return TopologyInterface(
             Name: link.name, Index: link.index, Kind: link.kind?.rawValue, OperState: link.operState.description,
-            Up: link.isUp, MTU: link.mtu, MAC: link.mac?.description, Addresses: ordered.map(\.address.description),
-            PeerIndex: link.kind == .veth ? link.parentIndex : nil, Master: link.masterIndex.flatMap { masterNames[$0] })
+            Up: link.isUp, Carrier: link.hasCarrier, MTU: link.mtu, MAC: link.mac?.description, Addresses: ordered.map(\.address.description),
+            PeerIndex: link.kind == .veth ? link.parentIndex : nil, Master: link.masterIndex.flatMap { masterNames[$0] },
+            DefaultGateway: defaultGateways[link.index])
     }
 }
 

@@ -225,11 +225,11 @@ import Glibc
         }
         let nh = try #require(one.Containers.first)
         #expect(nh.Name == "nh")
-        // berth (like Docker) gives a container no user or time namespace of its own, and a host-network
-        // container keeps the host's UTS namespace (its hostname) unless --uts says otherwise; everything
-        // else is its own.
-        #expect(nh.SharedWithReference == (pid1Readable ? ["time", "user", "uts"] : ["net", "time", "user", "uts"]))
-        for t in ["cgroup", "ipc", "mnt", "pid"] { #expect(nh.Namespaces[t] != one.Reference.Namespaces[t]) }
+        // berth (like Docker) gives a container no user or time namespace of its own; everything else is its
+        // own, UTS included (it holds the host's name, but renaming it cannot rename the host).
+        #expect(nh.SharedWithReference == (pid1Readable ? ["time", "user"] : ["net", "time", "user"]))
+        for t in ["cgroup", "ipc", "mnt", "pid", "uts"] { #expect(nh.Namespaces[t] != one.Reference.Namespaces[t]) }
+        #expect(try await d.ok(["exec", "nh", "hostname"]) == (try await d.hostSh("hostname").stdout.trimmed))
         let hostPid = Int32(try await d.inspect("nh", "{{.State.Pid}}")) ?? 0
         #expect(nh.Namespaces["net"] == (try NetworkNamespace(path: "/proc/\(hostPid)/ns/net").inode()))
 
@@ -243,9 +243,9 @@ import Glibc
         #expect(pidGroup.count == 1 && pidGroup.first?.Containers == ["nb", "np"] && pidGroup.first?.Reference == false)
         let netGroup = all.Shared.filter { $0.Type == "net" }
         #expect(netGroup.map(\.Containers) == (pid1Readable ? [] : [["nh"]]))
-        // Only user and time (never isolated), net and uts (nh) and pid (nb+np, for themselves and their children).
+        // Only user and time (never isolated), net (nh) and pid (nb+np, for themselves and their children).
         let sharedTypes = Set(all.Shared.map(\.Type)).subtracting(["user", "time"])
-        #expect(sharedTypes == (pid1Readable ? ["pid", "pid_for_children", "uts"] : ["net", "pid", "pid_for_children", "uts"]))
+        #expect(sharedTypes == (pid1Readable ? ["pid", "pid_for_children"] : ["net", "pid", "pid_for_children"]))
         // cgroup and memory of nb: its own cgroup, the -m 50m limit, some usage.
         #expect(nb.Cgroup.hasSuffix("/berth/" + nbId))
         #expect(nb.MemoryLimit == Int64(52_428_800))

@@ -1,3 +1,4 @@
+import ArgumentParser
 import BerthAPI
 import Testing
 
@@ -121,6 +122,33 @@ import Testing
         #expect(Array(argv.prefix(5)) == ["unshare", "--mount", "--propagation", "private", "--"])
         #expect(Array(argv.suffix(6)) == ["/run/berth/netns/i", "", "/c/resolv.conf", "/c/hosts", "ss", "-ltn"])
         #expect(DebugCommand.argv(info: info, enterPid: true, command: ["ps"]).suffix(4).first == "/proc/42/ns/pid")
-        #expect(DebugCommand.script.contains(#"mount --bind "$resolv" /etc/resolv.conf"#))
+        #expect(DebugCommand.script.contains(#"mount --bind "$src" "$dst""#))
+    }
+}
+
+/// Argument parsing and help of the see-through commands.
+@Suite struct SeeThroughParsingTests {
+    @Test func debugTakesTheCommandAfterTheTerminator() throws {
+        let d = try DebugCommand.parse(["--pid", "web", "--", "ss", "-ltn", "--all"])
+        #expect(d.pid && d.container == "web" && d.command == ["ss", "-ltn", "--all"])
+        let shell = try DebugCommand.parse(["web"])
+        #expect(!shell.pid && shell.command.isEmpty)
+        #expect(throws: (any Error).self) { try DebugCommand.parse([]) }
+    }
+
+    @Test func nsNeedsContainersOrAll() throws {
+        #expect(try NsCommand.parse(["web", "db"]).containers == ["web", "db"])
+        #expect(try NsCommand.parse(["--all", "--format", "json"]).all)
+        #expect(throws: (any Error).self) { try NsCommand.parse([]) }
+        #expect(throws: (any Error).self) { try NsCommand.parse(["--all", "web"]) }
+        #expect(throws: (any Error).self) { try NsCommand.parse(["web", "--format", "{{.Name}}"]) }
+    }
+
+    @Test func topologyFormats() throws {
+        #expect(try TopologyCommand.parse(["--format", "svg", "--network", "front"]).format == .svg)
+        #expect(throws: (any Error).self) { try TopologyCommand.parse(["--format", "png"]) }
+        #expect(TopologyCommand.helpMessage().contains("apt-get install graphviz"))
+        #expect(DebugCommand.helpMessage().contains("resolv.conf"))
+        #expect(NsCommand.helpMessage().contains("pid_for_children"))
     }
 }

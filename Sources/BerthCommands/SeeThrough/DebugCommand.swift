@@ -64,8 +64,15 @@ struct DebugCommand: ParsableCommand {
     static let script = """
         set -e
         net=$1; pidns=$2; resolv=$3; hosts=$4; shift 4
-        if [ -n "$resolv" ] && [ -e /etc/resolv.conf ]; then mount --bind "$resolv" /etc/resolv.conf; fi
-        if [ -n "$hosts" ] && [ -e /etc/hosts ]; then mount --bind "$hosts" /etc/hosts; fi
+        for pair in "$resolv:/etc/resolv.conf" "$hosts:/etc/hosts"; do
+            src=${pair%:*}; dst=${pair##*:}
+            [ -n "$src" ] || continue
+            if [ -e "$dst" ]; then
+                mount --bind "$src" "$dst"
+            else
+                echo "berth debug: the host has no $dst to mount the container's over; the command sees none" >&2
+            fi
+        done
         if [ -n "$pidns" ]; then
             exec nsenter --net="$net" --pid="$pidns" -- /bin/sh -c 'mount -t proc proc /proc && exec "$@"' berth-debug "$@"
         fi

@@ -104,7 +104,8 @@ public struct TopologyBridge: Codable, Sendable, Equatable {
     public var Interface: TopologyInterface
     public var Veths: [TopologyVeth]
 
-    public init(Network: String, NetworkID: String, Internal: Bool, Interface: TopologyInterface, Veths: [TopologyVeth]) {
+    public init(Network: String, NetworkID: String, Internal: Bool, Interface: TopologyInterface, Veths: [TopologyVeth])
+    {
         self.Network = Network
         self.NetworkID = NetworkID
         self.Internal = Internal
@@ -280,7 +281,8 @@ extension NamespaceReport {
             for (inode, names) in byInode.sorted(by: { $0.key < $1.key }) {
                 let withRef = reference[type] == inode
                 if names.count + (withRef ? 1 : 0) >= 2 {
-                    out.append(SharedNamespace(Type: type, Inode: inode, Reference: withRef, Containers: names.sorted()))
+                    out.append(
+                        SharedNamespace(Type: type, Inode: inode, Reference: withRef, Containers: names.sorted()))
                 }
             }
         }
@@ -304,7 +306,10 @@ public struct DebugInfo: Codable, Sendable, Equatable {
     public var ResolvConf: String
     public var Hosts: String
 
-    public init(ID: String, Name: String, Pid: Int, NetworkNamespace: String, PidNamespace: String, ResolvConf: String, Hosts: String) {
+    public init(
+        ID: String, Name: String, Pid: Int, NetworkNamespace: String, PidNamespace: String, ResolvConf: String,
+        Hosts: String
+    ) {
         self.ID = ID
         self.Name = Name
         self.Pid = Pid

@@ -12,7 +12,9 @@ public struct ListedPublishedPort: Sendable, Equatable {
     /// The element's comment: `<table>:ep:<12 hex of the endpoint id>`.
     public var comment: String?
 
-    public init(proto: String, hostIP: String?, hostPort: Int, containerIP: String, containerPort: Int, comment: String?) {
+    public init(
+        proto: String, hostIP: String?, hostPort: Int, containerIP: String, containerPort: Int, comment: String?
+    ) {
         self.proto = proto
         self.hostIP = hostIP
         self.hostPort = hostPort
@@ -34,7 +36,8 @@ extension NftablesDriver: PublishedPortListing {
         let environment = ["LC_ALL=C", "PATH=/usr/sbin:/usr/bin:/sbin:/bin"]
         let r: SubprocessResult
         do {
-            r = try namespace.map { ns in try ns.run { try Subprocess.run(argv, environment: environment) } }
+            r =
+                try namespace.map { ns in try ns.run { try Subprocess.run(argv, environment: environment) } }
                 ?? Subprocess.run(argv, environment: environment)
         } catch {
             throw BerthError(.system, "could not run \(nft) (is nftables installed?)", cause: error)

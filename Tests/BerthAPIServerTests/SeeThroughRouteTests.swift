@@ -14,12 +14,16 @@ final class FakeSeeThrough: SeeThroughService {
     func topology(network: String?) async throws -> TopologyReport {
         calls.withLock { $0.append("topology \(network ?? "-")") }
         if network == "nope" { throw BerthError.notFound("network nope not found") }
-        return TopologyReport(Host: TopologyNamespace(Path: "/proc/self/ns/net", Inode: 7), Uplinks: [], Bridges: [], Containers: [], Warnings: [])
+        return TopologyReport(
+            Host: TopologyNamespace(Path: "/proc/self/ns/net", Inode: 7), Uplinks: [], Bridges: [], Containers: [],
+            Warnings: [])
     }
 
     func namespaces(_ refs: [String]) async throws -> NamespaceReport {
         calls.withLock { $0.append("ns \(refs.joined(separator: "|"))") }
-        return NamespaceReport(Reference: NamespaceReference(Kind: "berthd", Pid: 1, Reason: "r", Namespaces: [:]), Containers: [], Shared: [])
+        return NamespaceReport(
+            Reference: NamespaceReference(Kind: "berthd", Pid: 1, Reason: "r", Namespaces: [:]), Containers: [],
+            Shared: [])
     }
 
     func debugInfo(_ ref: String) async throws -> DebugInfo {
@@ -34,7 +38,8 @@ final class FakeSeeThrough: SeeThroughService {
         defer { TestSupport.removeTree(dir) }
         let fake = FakeSeeThrough()
         let server = APIServer(
-            socketPath: dir + "/berth.sock", routes: Routes.all(networks: FakeNetworks(), system: FakeSystem(), seeThrough: fake))
+            socketPath: dir + "/berth.sock",
+            routes: Routes.all(networks: FakeNetworks(), system: FakeSystem(), seeThrough: fake))
         try await server.start()
         let client = BerthClient(socketPath: dir + "/berth.sock")
         let result = await Result {
@@ -51,7 +56,10 @@ final class FakeSeeThrough: SeeThroughService {
         }
         try await server.stop()
         try result.get()
-        #expect(fake.calls.withLock { $0 } == ["topology -", "topology front", "topology nope", "ns ", "ns web|db", "debug web"])
+        #expect(
+            fake.calls.withLock { $0 } == [
+                "topology -", "topology front", "topology nope", "ns ", "ns web|db", "debug web",
+            ])
     }
 }
 

@@ -6,8 +6,12 @@ import Testing
 
 /// The pure renderers behind `berth topology`, `berth ns` and `berth debug`.
 @Suite struct SeeThroughRenderTests {
-    static func iface(_ name: String, _ index: Int, kind: String? = nil, peer: Int? = nil, _ addrs: [String] = []) -> TopologyInterface {
-        TopologyInterface(Name: name, Index: index, Kind: kind, OperState: "UP", Up: true, MTU: 1500, Addresses: addrs, PeerIndex: peer)
+    static func iface(_ name: String, _ index: Int, kind: String? = nil, peer: Int? = nil, _ addrs: [String] = [])
+        -> TopologyInterface
+    {
+        TopologyInterface(
+            Name: name, Index: index, Kind: kind, OperState: "UP", Up: true, MTU: 1500, Addresses: addrs,
+            PeerIndex: peer)
     }
 
     /// host: lo, up0, bridge br-front with one veth to web's eth0; web publishes 8080; hostc in host mode;
@@ -17,20 +21,32 @@ import Testing
         Uplinks: [iface("lo", 1, ["127.0.0.1/8"]), iface("up0", 2, ["198.51.100.1/24"])],
         Bridges: [
             TopologyBridge(
-                Network: "front", NetworkID: "f", Internal: false, Interface: iface("br-front", 5, kind: "bridge", ["172.18.0.1/16"]),
-                Veths: [TopologyVeth(HostName: "veth1234567", HostIndex: 7, PeerIndex: 2, Container: "web", ContainerInterface: "eth0")])
+                Network: "front", NetworkID: "f", Internal: false,
+                Interface: iface("br-front", 5, kind: "bridge", ["172.18.0.1/16"]),
+                Veths: [
+                    TopologyVeth(
+                        HostName: "veth1234567", HostIndex: 7, PeerIndex: 2, Container: "web",
+                        ContainerInterface: "eth0")
+                ])
         ],
         Containers: [
             TopologyContainer(
-                ID: "w", Name: "web", NetworkMode: "front", Pid: 42, Namespace: TopologyNamespace(Path: "/run/netns/w", Inode: 200),
+                ID: "w", Name: "web", NetworkMode: "front", Pid: 42,
+                Namespace: TopologyNamespace(Path: "/run/netns/w", Inode: 200),
                 SharesNamespaceWith: nil,
-                Interfaces: [iface("lo", 1, ["127.0.0.1/8"]), iface("eth0", 2, kind: "veth", peer: 7, ["172.18.0.2/16"])],
-                Ports: [TopologyPort(Proto: "tcp", HostIP: "", HostPort: 8080, ContainerIP: "172.18.0.2", ContainerPort: 80)]),
+                Interfaces: [
+                    iface("lo", 1, ["127.0.0.1/8"]), iface("eth0", 2, kind: "veth", peer: 7, ["172.18.0.2/16"]),
+                ],
+                Ports: [
+                    TopologyPort(Proto: "tcp", HostIP: "", HostPort: 8080, ContainerIP: "172.18.0.2", ContainerPort: 80)
+                ]),
             TopologyContainer(
-                ID: "h", Name: "hostc", NetworkMode: "host", Pid: 43, Namespace: TopologyNamespace(Path: "/proc/43/ns/net", Inode: 100),
+                ID: "h", Name: "hostc", NetworkMode: "host", Pid: 43,
+                Namespace: TopologyNamespace(Path: "/proc/43/ns/net", Inode: 100),
                 SharesNamespaceWith: "host", Interfaces: [], Ports: []),
             TopologyContainer(
-                ID: "s", Name: "side", NetworkMode: "container:web", Pid: 44, Namespace: TopologyNamespace(Path: "/proc/44/ns/net", Inode: 200),
+                ID: "s", Name: "side", NetworkMode: "container:web", Pid: 44,
+                Namespace: TopologyNamespace(Path: "/proc/44/ns/net", Inode: 200),
                 SharesNamespaceWith: "web", Interfaces: [], Ports: []),
         ],
         Warnings: [])
@@ -96,16 +112,22 @@ import Testing
 
     @Test func nsTableMarksTheReferenceAndGroups() {
         let refNs: [String: UInt64] = ["net": 1, "pid": 2, "user": 3]
-        let a = ContainerNamespaces(ID: "a", Name: "a", Pid: 10, Namespaces: ["net": 1, "pid": 20, "user": 3], SharedWithReference: ["net", "user"], Cgroup: "/berth/a", MemoryLimit: 52_428_800, MemoryUsage: 1024)
-        let b = ContainerNamespaces(ID: "b", Name: "b", Pid: 11, Namespaces: ["net": 30, "pid": 20, "user": 3], SharedWithReference: ["user"], Cgroup: "/berth/b", MemoryLimit: nil, MemoryUsage: nil)
+        let a = ContainerNamespaces(
+            ID: "a", Name: "a", Pid: 10, Namespaces: ["net": 1, "pid": 20, "user": 3],
+            SharedWithReference: ["net", "user"], Cgroup: "/berth/a", MemoryLimit: 52_428_800, MemoryUsage: 1024)
+        let b = ContainerNamespaces(
+            ID: "b", Name: "b", Pid: 11, Namespaces: ["net": 30, "pid": 20, "user": 3], SharedWithReference: ["user"],
+            Cgroup: "/berth/b", MemoryLimit: nil, MemoryUsage: nil)
         let shared = NamespaceReport.shared(reference: refNs, containers: [a, b])
-        #expect(shared == [
-            SharedNamespace(Type: "net", Inode: 1, Reference: true, Containers: ["a"]),
-            SharedNamespace(Type: "pid", Inode: 20, Reference: false, Containers: ["a", "b"]),
-            SharedNamespace(Type: "user", Inode: 3, Reference: true, Containers: ["a", "b"]),
-        ])
+        #expect(
+            shared == [
+                SharedNamespace(Type: "net", Inode: 1, Reference: true, Containers: ["a"]),
+                SharedNamespace(Type: "pid", Inode: 20, Reference: false, Containers: ["a", "b"]),
+                SharedNamespace(Type: "user", Inode: 3, Reference: true, Containers: ["a", "b"]),
+            ])
         let report = NamespaceReport(
-            Reference: NamespaceReference(Kind: "berthd", Pid: 5, Reason: "why", Namespaces: refNs), Containers: [a, b], Shared: shared)
+            Reference: NamespaceReference(Kind: "berthd", Pid: 5, Reason: "why", Namespaces: refNs),
+            Containers: [a, b], Shared: shared)
         let text = NsCommand.text(report)
         #expect(text.hasPrefix("reference: berthd (pid 5) — why\n"))
         #expect(text.contains("net:[1]  berthd (reference), a\n"))
@@ -117,7 +139,9 @@ import Testing
     }
 
     @Test func debugArgvBindsTheContainersFilesInAPrivateMountNamespace() {
-        let info = DebugInfo(ID: "i", Name: "web", Pid: 42, NetworkNamespace: "/run/berth/netns/i", PidNamespace: "/proc/42/ns/pid", ResolvConf: "/c/resolv.conf", Hosts: "/c/hosts")
+        let info = DebugInfo(
+            ID: "i", Name: "web", Pid: 42, NetworkNamespace: "/run/berth/netns/i", PidNamespace: "/proc/42/ns/pid",
+            ResolvConf: "/c/resolv.conf", Hosts: "/c/hosts")
         let argv = DebugCommand.argv(info: info, enterPid: false, command: ["ss", "-ltn"])
         #expect(Array(argv.prefix(5)) == ["unshare", "--mount", "--propagation", "private", "--"])
         #expect(Array(argv.suffix(6)) == ["/run/berth/netns/i", "", "/c/resolv.conf", "/c/hosts", "ss", "-ltn"])

@@ -6,7 +6,7 @@ import Foundation
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Tier 3: `berth topology`, `berth ns` and `berth debug` against the real kernel. Each daemon lives in a
@@ -28,7 +28,9 @@ import Glibc
         }
         var addresses: [String] {
             let all = addr_info ?? []
-            return (all.filter { $0.family == "inet" } + all.filter { $0.family != "inet" }).map { "\($0.local)/\($0.prefixlen)" }
+            return (all.filter { $0.family == "inet" } + all.filter { $0.family != "inet" }).map {
+                "\($0.local)/\($0.prefixlen)"
+            }
         }
     }
 
@@ -52,7 +54,10 @@ import Glibc
         try await d.startOffPool()
         try await d.ok(["network", "create", "front"])
         try await d.ok(["network", "create", "back"])
-        try await d.ok(["run", "-d", "--name", "web", "--network", "front", "-p", "8080:80", "busybox", "httpd", "-f", "-p", "80", "-h", "/etc"])
+        try await d.ok([
+            "run", "-d", "--name", "web", "--network", "front", "-p", "8080:80", "busybox", "httpd", "-f", "-p", "80",
+            "-h", "/etc",
+        ])
         try await d.ok(["network", "connect", "back", "web"])
         try await d.ok(["run", "-d", "--name", "db", "--network", "back", "busybox", "sleep", "300"])
         try await d.ok(["run", "-d", "--name", "hostc", "--network", "host", "busybox", "sleep", "300"])
@@ -111,7 +116,10 @@ import Glibc
             #expect(peer.addresses.contains { $0.hasPrefix(ip + "/") })
         }
         let frontIP = try await d.inspect("web", "{{(index .NetworkSettings.Networks \"front\").IPAddress}}")
-        #expect(web.Ports == [TopologyPort(Proto: "tcp", HostIP: "", HostPort: 8080, ContainerIP: frontIP, ContainerPort: 80)])
+        #expect(
+            web.Ports == [
+                TopologyPort(Proto: "tcp", HostIP: "", HostPort: 8080, ContainerIP: frontIP, ContainerPort: 80)
+            ])
         // The port really is in the kernel's DNAT map.
         #expect(try await d.hostSh("nft list map ip \(d.table) pub-tcp").stdout.contains("8080"))
 
@@ -127,17 +135,21 @@ import Glibc
         #expect(db.Ports.isEmpty && db.Namespace.Inode != web.Namespace.Inode)
 
         // --network keeps only that network's bridge and the containers on it (and web's sharer).
-        let back = try decode(TopologyReport.self, try await d.ok(["topology", "--network", "back", "--format", "json"]))
+        let back = try decode(
+            TopologyReport.self, try await d.ok(["topology", "--network", "back", "--format", "json"]))
         #expect(back.Bridges.map(\.Network) == ["back"])
         #expect(Set(back.Containers.map(\.Name)) == ["web", "db", "side"])
-        let onHost = try decode(TopologyReport.self, try await d.ok(["topology", "--network", "host", "--format", "json"]))
+        let onHost = try decode(
+            TopologyReport.self, try await d.ok(["topology", "--network", "host", "--format", "json"]))
         #expect(onHost.Bridges.isEmpty && onHost.Containers.map(\.Name) == ["hostc"])
         let missing = try await d.cli(["topology", "--network", "nope"])
         #expect(missing.status == 1 && missing.stderr.contains("network nope not found"))
 
         // text and dot; Graphviz accepts the dot, and --format svg renders it.
         let text = try await d.ok(["topology"])
-        #expect(text.contains("bridge of network front") && text.contains("web:eth0") && text.contains("0.0.0.0:8080/tcp -> \(frontIP):80"))
+        #expect(
+            text.contains("bridge of network front") && text.contains("web:eth0")
+                && text.contains("0.0.0.0:8080/tcp -> \(frontIP):80"))
         #expect(text.contains("also used by: hostc"))
         let dot = try await d.ok(["topology", "--format", "dot"])
         let rendered = try await DedicatedThread.run { try Subprocess.run(["dot", "-Tsvg"], input: Array(dot.utf8)) }
@@ -145,7 +157,9 @@ import Glibc
         let svg = try await d.ok(["topology", "--format", "svg"])
         #expect(svg.contains("<svg") && svg.contains("web"))
         // Without Graphviz on PATH, svg says how to get it.
-        let noDot = try await d.hostSh("env \(d.environment.filter { !$0.hasPrefix("PATH=") }.map { "'\($0)'" }.joined(separator: " ")) BERTH_NO_AUTOSTART=1 PATH=/nonexistent \(Daemon.berth) topology --format svg")
+        let noDot = try await d.hostSh(
+            "env \(d.environment.filter { !$0.hasPrefix("PATH=") }.map { "'\($0)'" }.joined(separator: " ")) BERTH_NO_AUTOSTART=1 PATH=/nonexistent \(Daemon.berth) topology --format svg"
+        )
         #expect(noDot.status == 1 && noDot.stderr.contains("apt-get install graphviz"))
 
         #expect(text.contains("UP  198.51.100.1/24") && text.contains("default via 198.51.100.254"))
@@ -159,15 +173,20 @@ import Glibc
         defer { d.close() }
         try await d.startOffPool()
         try await d.ok(["network", "create", "dnet"])
-        try await d.ok(["run", "-d", "--name", "dweb", "--network", "dnet", "busybox", "httpd", "-f", "-p", "8088", "-h", "/etc"])
+        try await d.ok([
+            "run", "-d", "--name", "dweb", "--network", "dnet", "busybox", "httpd", "-f", "-p", "8088", "-h", "/etc",
+        ])
         let hostResolv = try FileSystem.readText("/etc/resolv.conf")
         let hostHosts = try FileSystem.readText("/etc/hosts")
-        let mountsBefore = try await d.machineSh("grep -c 'resolv.conf\\|/etc/hosts' /proc/self/mountinfo || true").stdout
+        let mountsBefore = try await d.machineSh("grep -c 'resolv.conf\\|/etc/hosts' /proc/self/mountinfo || true")
+            .stdout
 
         let resolv = try await d.ok(["debug", "dweb", "--", "cat", "/etc/resolv.conf"])
         #expect(resolv.contains("nameserver 127.0.0.11"))
         #expect(resolv == (try await d.ok(["exec", "dweb", "cat", "/etc/resolv.conf"])))
-        #expect(try await d.ok(["debug", "dweb", "--", "cat", "/etc/hosts"]) == (try await d.ok(["exec", "dweb", "cat", "/etc/hosts"])))
+        #expect(
+            try await d.ok(["debug", "dweb", "--", "cat", "/etc/hosts"])
+                == (try await d.ok(["exec", "dweb", "cat", "/etc/hosts"])))
         // The host's ss (not the container's; busybox has none) sees the container's listener.
         let ss = try await d.ok(["debug", "dweb", "--", "ss", "-ltn"])
         #expect(ss.contains(":8088"))
@@ -188,11 +207,15 @@ import Glibc
         // The host's files and mount table are untouched.
         #expect(try FileSystem.readText("/etc/resolv.conf") == hostResolv)
         #expect(try FileSystem.readText("/etc/hosts") == hostHosts)
-        #expect(try await d.machineSh("grep -c 'resolv.conf\\|/etc/hosts' /proc/self/mountinfo || true").stdout == mountsBefore)
+        #expect(
+            try await d.machineSh("grep -c 'resolv.conf\\|/etc/hosts' /proc/self/mountinfo || true").stdout
+                == mountsBefore)
 
         // Not root: refused before anything is entered.
         let env = d.environment.map { "'\($0)'" }.joined(separator: " ")
-        let user = try await d.hostSh("setpriv --reuid 65534 --regid 65534 --clear-groups env \(env) BERTH_NO_AUTOSTART=1 \(Daemon.berth) debug dweb -- true")
+        let user = try await d.hostSh(
+            "setpriv --reuid 65534 --regid 65534 --clear-groups env \(env) BERTH_NO_AUTOSTART=1 \(Daemon.berth) debug dweb -- true"
+        )
         #expect(user.status == 1 && user.stderr.contains("berth debug must run as root"), "\(user.stderr)")
         // Errors: a stopped container, an unknown one.
         try await d.ok(["stop", "-t", "1", "dweb"])
@@ -221,7 +244,9 @@ import Glibc
         if !pid1Readable {
             #expect(one.Reference.Pid == Int(d.pid) && one.Reference.Reason.contains("berthd"))
             // berthd runs in the scratch "host" namespace: net is the one a host-mode container gets.
-            #expect(one.Reference.Namespaces["net"] == UInt64(try await d.hostSh("stat -L -c %i /proc/self/ns/net").stdout.trimmed))
+            #expect(
+                one.Reference.Namespaces["net"]
+                    == UInt64(try await d.hostSh("stat -L -c %i /proc/self/ns/net").stdout.trimmed))
         }
         let nh = try #require(one.Containers.first)
         #expect(nh.Name == "nh")
@@ -240,7 +265,8 @@ import Glibc
         #expect(nb.SharedWithReference == ["time", "user"])
         #expect(np.Namespaces["pid"] == nb.Namespaces["pid"] && np.Namespaces["net"] != nb.Namespaces["net"])
         let pidGroup = all.Shared.filter { $0.Type == "pid" }
-        #expect(pidGroup.count == 1 && pidGroup.first?.Containers == ["nb", "np"] && pidGroup.first?.Reference == false)
+        #expect(
+            pidGroup.count == 1 && pidGroup.first?.Containers == ["nb", "np"] && pidGroup.first?.Reference == false)
         let netGroup = all.Shared.filter { $0.Type == "net" }
         #expect(netGroup.map(\.Containers) == (pid1Readable ? [] : [["nh"]]))
         // Only user and time (never isolated), net (nh) and pid (nb+np, for themselves and their children).

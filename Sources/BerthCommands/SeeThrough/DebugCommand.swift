@@ -6,7 +6,7 @@ import BerthSystem
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `berth debug CONTAINER [--pid] [-- CMD…]`: a host command inside a container's network namespace that
@@ -14,7 +14,8 @@ import Glibc
 struct DebugCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "debug",
-        abstract: "Run a host command (default: a shell) in a container's network namespace, with its resolv.conf and hosts.",
+        abstract:
+            "Run a host command (default: a shell) in a container's network namespace, with its resolv.conf and hosts.",
         discussion: """
             Like `nsenter --net --target PID`, but without its trap: the command also gets a private mount
             namespace in which the container's /etc/resolv.conf and /etc/hosts are bind-mounted over the host's,
@@ -37,12 +38,17 @@ struct DebugCommand: ParsableCommand {
         guard geteuid() == 0 else {
             throw BerthError(
                 .forbidden,
-                "berth debug must run as root: it enters the container's namespaces and mounts over /etc/resolv.conf in a private mount namespace; run it with sudo")
+                "berth debug must run as root: it enters the container's namespaces and mounts over /etc/resolv.conf in a private mount namespace; run it with sudo"
+            )
         }
         let client = try Connection.client()
-        let info = try client.call("GET", "/berth/containers/\(BerthClient.escapePath(container))/debug-info", as: DebugInfo.self)
+        let info = try client.call(
+            "GET", "/berth/containers/\(BerthClient.escapePath(container))/debug-info", as: DebugInfo.self)
         for tool in ["unshare", "nsenter", "mount"] where Self.find(tool) == nil {
-            throw BerthError(.notFound, "berth debug needs util-linux's \(tool), which is not in PATH: install it with apt-get install util-linux mount")
+            throw BerthError(
+                .notFound,
+                "berth debug needs util-linux's \(tool), which is not in PATH: install it with apt-get install util-linux mount"
+            )
         }
         var cmd = command
         if cmd.isEmpty {
@@ -82,12 +88,15 @@ struct DebugCommand: ParsableCommand {
     /// `unshare --mount --propagation private -- /bin/sh -c SCRIPT berth-debug NETNS PIDNS RESOLV HOSTS CMD…`.
     /// The mount namespace is private (propagation off), so nothing mounted in it reaches the host's.
     static func argv(info: DebugInfo, enterPid: Bool, command: [String]) -> [String] {
-        ["unshare", "--mount", "--propagation", "private", "--", "/bin/sh", "-c", script, "berth-debug",
-         info.NetworkNamespace, enterPid ? info.PidNamespace : "", info.ResolvConf, info.Hosts] + command
+        [
+            "unshare", "--mount", "--propagation", "private", "--", "/bin/sh", "-c", script, "berth-debug",
+            info.NetworkNamespace, enterPid ? info.PidNamespace : "", info.ResolvConf, info.Hosts,
+        ] + command
     }
 
     static func find(_ program: String) -> String? {
-        let paths = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/sbin:/usr/bin:/sbin:/bin").split(separator: ":")
+        let paths = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/sbin:/usr/bin:/sbin:/bin").split(
+            separator: ":")
         return paths.map { "\($0)/\(program)" }.first { access($0, X_OK) == 0 }
     }
 }

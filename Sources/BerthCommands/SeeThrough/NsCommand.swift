@@ -23,14 +23,19 @@ struct NsCommand: ParsableCommand {
     @Argument(help: "Container names or IDs.") var containers: [String] = []
 
     func validate() throws {
-        if containers.isEmpty && !all { throw ValidationError("name one or more containers, or use --all for every running one") }
+        if containers.isEmpty && !all {
+            throw ValidationError("name one or more containers, or use --all for every running one")
+        }
         if !containers.isEmpty && all { throw ValidationError("use either container names or --all, not both") }
         if let format, format != "json" { throw ValidationError("--format accepts only json") }
     }
 
     func run() throws {
         let client = try Connection.client()
-        let list = containers.map { $0.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? $0 }
+        let list = containers.map {
+            $0.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~")))
+                ?? $0
+        }
         let path = "/berth/ns" + (list.isEmpty ? "" : "?containers=" + list.joined(separator: ","))
         let report = try client.call("GET", path, as: NamespaceReport.self)
         if format == "json" {
@@ -69,7 +74,8 @@ struct NsCommand: ParsableCommand {
         for c in r.Containers {
             let limit = c.MemoryLimit.map(bytes) ?? "no limit"
             let usage = c.MemoryUsage.map(bytes) ?? "unknown"
-            out += "\(c.Name)  pid \(c.Pid)  cgroup \(c.Cgroup.isEmpty ? "?" : c.Cgroup)  memory \(usage) used, limit \(limit)\n"
+            out +=
+                "\(c.Name)  pid \(c.Pid)  cgroup \(c.Cgroup.isEmpty ? "?" : c.Cgroup)  memory \(usage) used, limit \(limit)\n"
         }
         return out
     }

@@ -30,7 +30,12 @@ struct TopologyCommand: ParsableCommand {
     func run() throws {
         let client = try Connection.client()
         var path = "/berth/topology"
-        if let network { path += "?network=" + (network.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? network) }
+        if let network {
+            path +=
+                "?network="
+                + (network.addingPercentEncoding(
+                    withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? network)
+        }
         let report = try client.call("GET", path, as: TopologyReport.self)
         switch format {
         case .text: print(TopologyRender.text(report), terminator: "")
@@ -46,7 +51,8 @@ struct TopologyCommand: ParsableCommand {
         guard paths.contains(where: { FileSystem.exists("\($0)/dot") }) else {
             throw BerthError(
                 .notFound,
-                "--format svg needs Graphviz's dot program, which is not installed: install it with apt-get install graphviz, or use --format dot")
+                "--format svg needs Graphviz's dot program, which is not installed: install it with apt-get install graphviz, or use --format dot"
+            )
         }
         let r = try Subprocess.run(["dot", "-Tsvg"], input: Array(dot.utf8))
         guard r.status == 0 else {

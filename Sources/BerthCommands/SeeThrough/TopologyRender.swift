@@ -10,17 +10,22 @@ enum TopologyRender {
         var out = "HOST  netns \(r.Host.Path)  net:[\(r.Host.Inode)]\n"
         var hostItems: [Node] = r.Uplinks.map { Node(interfaceLine($0)) }
         for b in r.Bridges {
-            let head = "\(b.Interface.Name)  bridge of network \(b.Network)\(b.Internal ? " (internal)" : "")  "
+            let head =
+                "\(b.Interface.Name)  bridge of network \(b.Network)\(b.Internal ? " (internal)" : "")  "
                 + state(b.Interface) + addresses(b.Interface)
             var ports = b.Veths.map { v -> Node in
-                let peer = v.Container.map { c in "\(c):\(v.ContainerInterface ?? "?")" } ?? "no container namespace holds the peer"
+                let peer =
+                    v.Container.map { c in "\(c):\(v.ContainerInterface ?? "?")" }
+                    ?? "no container namespace holds the peer"
                 return Node("\(v.HostName)@if\(v.PeerIndex.map(String.init) ?? "?") (if\(v.HostIndex)) <-> \(peer)")
             }
             if ports.isEmpty { ports = [Node("no veth attached")] }
             hostItems.append(Node(head, ports))
         }
         let onHost = r.Containers.filter { $0.SharesNamespaceWith == "host" }.map(\.Name)
-        if !onHost.isEmpty { hostItems.append(Node("also used by: " + onHost.joined(separator: ", ") + " (network host)")) }
+        if !onHost.isEmpty {
+            hostItems.append(Node("also used by: " + onHost.joined(separator: ", ") + " (network host)"))
+        }
         out += render(hostItems)
         out += "CONTAINERS\n"
         if r.Containers.isEmpty { out += "(none running)\n" }
@@ -98,8 +103,11 @@ enum TopologyRender {
     /// boxes, containers as ellipses inside the namespace they use, veth pairs as edges between the ends,
     /// and published ports as notes pointing at the container address they are forwarded to.
     static func dot(_ r: TopologyReport) -> String {
-        var w = ["digraph berth {", "  rankdir=LR;", "  compound=true;", "  node [shape=box, fontname=\"monospace\", fontsize=10];",
-                 "  edge [fontname=\"monospace\", fontsize=9];"]
+        var w = [
+            "digraph berth {", "  rankdir=LR;", "  compound=true;",
+            "  node [shape=box, fontname=\"monospace\", fontsize=10];",
+            "  edge [fontname=\"monospace\", fontsize=9];",
+        ]
         func id(_ s: String) -> String { quote(s) }
         func label(_ lines: [String]) -> String { quote(lines.joined(separator: "\n")) }
         func ifaceLabel(_ i: TopologyInterface) -> String {
@@ -112,19 +120,27 @@ enum TopologyRender {
         w.append("    label=\(label(["host", "net:[\(r.Host.Inode)]"]));")
         for u in r.Uplinks { w.append("    \(id("host/if\(u.Index)")) [label=\(ifaceLabel(u))];") }
         for b in r.Bridges {
-            let lines = ["\(b.Interface.Name) (if\(b.Interface.Index))", "bridge of network \(b.Network)", state(b.Interface)] + b.Interface.Addresses
+            let lines =
+                ["\(b.Interface.Name) (if\(b.Interface.Index))", "bridge of network \(b.Network)", state(b.Interface)]
+                + b.Interface.Addresses
             w.append("    \(id("host/if\(b.Interface.Index)")) [shape=box3d, label=\(label(lines))];")
             for v in b.Veths {
-                w.append("    \(id("host/if\(v.HostIndex)")) [label=\(label(["\(v.HostName)@if\(v.PeerIndex.map(String.init) ?? "?") (if\(v.HostIndex))"]))];")
+                w.append(
+                    "    \(id("host/if\(v.HostIndex)")) [label=\(label(["\(v.HostName)@if\(v.PeerIndex.map(String.init) ?? "?") (if\(v.HostIndex))"]))];"
+                )
             }
         }
         for c in r.Containers where c.SharesNamespaceWith == "host" {
-            w.append("    \(id("container/\(c.ID)")) [shape=ellipse, label=\(label([c.Name, "network host", "pid \(c.Pid)"]))];")
+            w.append(
+                "    \(id("container/\(c.ID)")) [shape=ellipse, label=\(label([c.Name, "network host", "pid \(c.Pid)"]))];"
+            )
         }
         // Published ports are host addresses: they sit in the host's cluster.
         for c in r.Containers {
             for p in c.Ports {
-                w.append("    \(id(portNode(p))) [shape=note, label=\(label(["\(p.HostIP.isEmpty ? "0.0.0.0" : p.HostIP):\(p.HostPort)/\(p.Proto)"]))];")
+                w.append(
+                    "    \(id(portNode(p))) [shape=note, label=\(label(["\(p.HostIP.isEmpty ? "0.0.0.0" : p.HostIP):\(p.HostPort)/\(p.Proto)"]))];"
+                )
             }
         }
         w.append("  }")
@@ -133,20 +149,30 @@ enum TopologyRender {
             let ns = "ns/\(c.Namespace.Inode)"
             w.append("  subgraph \(id("cluster_" + ns)) {")
             w.append("    label=\(label(["\(c.Name)'s namespace", "net:[\(c.Namespace.Inode)]"]));")
-            w.append("    \(id("container/\(c.ID)")) [shape=ellipse, label=\(label([c.Name, c.NetworkMode, "pid \(c.Pid)"]))];")
+            w.append(
+                "    \(id("container/\(c.ID)")) [shape=ellipse, label=\(label([c.Name, c.NetworkMode, "pid \(c.Pid)"]))];"
+            )
             for i in c.Interfaces { w.append("    \(id("\(ns)/if\(i.Index)")) [label=\(ifaceLabel(i))];") }
             for s in r.Containers where s.SharesNamespaceWith == c.Name {
-                w.append("    \(id("container/\(s.ID)")) [shape=ellipse, label=\(label([s.Name, s.NetworkMode, "pid \(s.Pid)"]))];")
+                w.append(
+                    "    \(id("container/\(s.ID)")) [shape=ellipse, label=\(label([s.Name, s.NetworkMode, "pid \(s.Pid)"]))];"
+                )
             }
             w.append("  }")
         }
         // Bridge ports and veth pairs.
-        let owners = Dictionary(r.Containers.filter { $0.SharesNamespaceWith == nil }.map { ($0.Name, $0) }, uniquingKeysWith: { a, _ in a })
+        let owners = Dictionary(
+            r.Containers.filter { $0.SharesNamespaceWith == nil }.map { ($0.Name, $0) }, uniquingKeysWith: { a, _ in a }
+        )
         for b in r.Bridges {
             for v in b.Veths {
-                w.append("  \(id("host/if\(b.Interface.Index)")) -> \(id("host/if\(v.HostIndex)")) [dir=none, label=\"port\"];")
+                w.append(
+                    "  \(id("host/if\(b.Interface.Index)")) -> \(id("host/if\(v.HostIndex)")) [dir=none, label=\"port\"];"
+                )
                 if let name = v.Container, let c = owners[name], let peer = v.PeerIndex {
-                    w.append("  \(id("host/if\(v.HostIndex)")) -> \(id("ns/\(c.Namespace.Inode)/if\(peer)")) [dir=both, label=\"veth pair\"];")
+                    w.append(
+                        "  \(id("host/if\(v.HostIndex)")) -> \(id("ns/\(c.Namespace.Inode)/if\(peer)")) [dir=both, label=\"veth pair\"];"
+                    )
                 }
             }
         }

@@ -6,7 +6,7 @@ import BerthSystem
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 extension ContainerEngine {
@@ -20,7 +20,9 @@ extension ContainerEngine {
             for r in refs {
                 let c = try container(r)
                 guard c.state == .running, c.pid > 0 else {
-                    throw BerthError.conflict("container \(c.name) is not running: only a running container has namespaces to show; start it first")
+                    throw BerthError.conflict(
+                        "container \(c.name) is not running: only a running container has namespaces to show; start it first"
+                    )
                 }
                 chosen.append(c)
             }
@@ -72,7 +74,8 @@ extension ContainerEngine {
         let me = getpid()
         return NamespaceReference(
             Kind: "berthd", Pid: Int(me),
-            Reason: "PID 1's namespaces cannot be read here (/proc/1/ns refuses access), so berthd's own (pid \(me)) are the reference",
+            Reason:
+                "PID 1's namespaces cannot be read here (/proc/1/ns refuses access), so berthd's own (pid \(me)) are the reference",
             Namespaces: namespaceInodes(pid: me))
     }
 
@@ -81,7 +84,9 @@ extension ContainerEngine {
         guard let slash = file.lastIndex(of: "/") else { return nil }
         let dir = String(file[..<slash])
         let name = file.hasSuffix("memory.max") ? "memory.current" : "memory.usage_in_bytes"
-        return (try? FileSystem.readText(dir + "/" + name)).flatMap { Int64($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        return (try? FileSystem.readText(dir + "/" + name)).flatMap {
+            Int64($0.trimmingCharacters(in: .whitespacesAndNewlines))
+        }
     }
 
     /// What `berth debug` enters: the container's network namespace (its pin, or its process's for the

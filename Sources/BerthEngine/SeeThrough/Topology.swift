@@ -32,8 +32,10 @@ struct NamespaceDump: Sendable {
         let ordered = mine.filter { $0.address.family == .ipv4 } + mine.filter { $0.address.family != .ipv4 }
         return TopologyInterface(
             Name: link.name, Index: link.index, Kind: link.kind?.rawValue, OperState: link.operState.description,
-            Up: link.isUp, Carrier: link.hasCarrier, MTU: link.mtu, MAC: link.mac?.description, Addresses: ordered.map(\.address.description),
-            PeerIndex: link.kind == .veth ? link.parentIndex : nil, Master: link.masterIndex.flatMap { masterNames[$0] },
+            Up: link.isUp, Carrier: link.hasCarrier, MTU: link.mtu, MAC: link.mac?.description,
+            Addresses: ordered.map(\.address.description),
+            PeerIndex: link.kind == .veth ? link.parentIndex : nil,
+            Master: link.masterIndex.flatMap { masterNames[$0] },
             DefaultGateway: defaultGateways[link.index])
     }
 }
@@ -94,7 +96,8 @@ extension ContainerEngine: SeeThroughService {
         for n in bridgeNets.sorted(by: { $0.name < $1.name }) {
             if let only, only.id != n.id { continue }
             guard let name = n.bridge, let link = host.links.first(where: { $0.name == name }) else {
-                warnings.append("network \(n.name) is recorded with bridge \(n.bridge ?? "?"), which is not in the kernel")
+                warnings.append(
+                    "network \(n.name) is recorded with bridge \(n.bridge ?? "?"), which is not in the kernel")
                 continue
             }
             var veths: [TopologyVeth] = []
@@ -102,7 +105,8 @@ extension ContainerEngine: SeeThroughService {
                 var container: String?
                 var inside: String?
                 for (inode, d) in dumps {
-                    if let peer = d.links.first(where: { $0.index == port.parentIndex && $0.parentIndex == port.index }) {
+                    if let peer = d.links.first(where: { $0.index == port.parentIndex && $0.parentIndex == port.index })
+                    {
                         container = owner(of: inode)?.name
                         inside = peer.name
                         break
@@ -115,7 +119,8 @@ extension ContainerEngine: SeeThroughService {
             }
             bridges.append(
                 TopologyBridge(
-                    Network: n.name, NetworkID: n.id, Internal: n.internal, Interface: host.interface(link), Veths: veths))
+                    Network: n.name, NetworkID: n.id, Internal: n.internal, Interface: host.interface(link),
+                    Veths: veths))
         }
 
         // Published ports: the kernel's map elements, tagged `<table>:ep:<12 hex>`.
@@ -124,7 +129,8 @@ extension ContainerEngine: SeeThroughService {
             do {
                 let table = networks.config.firewallTable
                 let listed = try await DedicatedThread.run { try lister.publishedPorts(table: table) }
-                let owners = Dictionary(eps.map { ("\(table):ep:\(Identifier.short($0.id))", $0.ownerId) }, uniquingKeysWith: { a, _ in a })
+                let owners = Dictionary(
+                    eps.map { ("\(table):ep:\(Identifier.short($0.id))", $0.ownerId) }, uniquingKeysWith: { a, _ in a })
                 for p in listed {
                     guard let owner = p.comment.flatMap({ owners[$0] }) else { continue }
                     portsOf[owner, default: []].append(
@@ -158,7 +164,9 @@ extension ContainerEngine: SeeThroughService {
                     ID: c.id, Name: c.name, NetworkMode: mode.isEmpty ? "default" : mode, Pid: c.pid,
                     Namespace: TopologyNamespace(Path: pinOf[c.id] ?? "", Inode: inode), SharesNamespaceWith: shares,
                     Interfaces: interfaces,
-                    Ports: (portsOf[c.id] ?? []).sorted { ($0.Proto, $0.HostPort, $0.HostIP) < ($1.Proto, $1.HostPort, $1.HostIP) }))
+                    Ports: (portsOf[c.id] ?? []).sorted {
+                        ($0.Proto, $0.HostPort, $0.HostIP) < ($1.Proto, $1.HostPort, $1.HostIP)
+                    }))
         }
 
         // The host's own interfaces: neither a berth bridge nor a port of one, nor a carrier probe.

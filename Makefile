@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 SWIFT ?= swift
 # Debian packages berth's build, tests and demo use.
-APT_PACKAGES := nftables libsqlite3-dev iproute2 busybox-static crun runc python3 procps curl iputils-ping
+APT_PACKAGES := nftables libsqlite3-dev iproute2 busybox-static crun runc python3 procps curl iputils-ping graphviz
 BIN := .build/debug
 
 .PHONY: all deps build test demo fmt lint

@@ -5,7 +5,8 @@ import BerthCore
 public enum Routes {
     public static func all(
         networks: any NetworkService, system: any SystemService, diagnostics: (any DiagnosticsService)? = nil,
-        containers: (any ContainerService)? = nil, images: (any ImageService)? = nil
+        containers: (any ContainerService)? = nil, images: (any ImageService)? = nil,
+        seeThrough: (any SeeThroughService)? = nil
     ) -> [Route] {
         var routes = [
             Route("GET", "/_ping") { _ in
@@ -36,6 +37,7 @@ public enum Routes {
             },
         ]
         if let containers, let images { routes += ContainerRoutes.all(containers: containers, images: images) }
+        if let seeThrough { routes += SeeThroughRoutes.all(seeThrough) }
         if let diagnostics {
             routes.append(Route("GET", "/berth/doctor") { _ in try .json(try await diagnostics.doctor()) })
             routes.append(Route("POST", "/berth/doctor/fix") { _ in try .json(try await diagnostics.doctorFix()) })

@@ -74,7 +74,8 @@ extension DaemonSetup {
             socketPath: socketPath,
             routes: Routes.all(
                 networks: setup.engine, system: SystemInfo(setup: setup), diagnostics: setup.engine,
-                containers: setup.containers, images: ImageAPI(store: setup.images, containers: setup.containers)))
+                containers: setup.containers, images: ImageAPI(store: setup.images, containers: setup.containers),
+                seeThrough: setup.containers))
         try await server.start()
         return server
     }

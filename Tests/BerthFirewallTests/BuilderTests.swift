@@ -256,3 +256,25 @@ import Testing
         #expect(fake.appliedStates.count == 1)
     }
 }
+
+/// `berth topology` reads published ports back from the kernel's maps (nft -j, nftables 1.0.6 output).
+@Suite struct PublishedPortListingTests {
+    @Test func mapElementsWithAndWithoutCommentsAndAddresses() throws {
+        let json = #"""
+            {"nftables": [{"metainfo": {"version": "1.0.6", "json_schema_version": 1}},
+             {"table": {"family": "ip", "name": "t1", "handle": 1}},
+             {"map": {"family": "ip", "name": "pub-tcp", "table": "t1", "type": "inet_service", "handle": 1, "map": "ipv4_addr . inet_service",
+               "elem": [[{"elem": {"val": 8080, "comment": "t1:ep:abc"}}, {"concat": ["172.18.0.2", 80]}], [9090, {"concat": ["172.18.0.3", 90]}]]}},
+             {"map": {"family": "ip", "name": "pub-udp-addr", "table": "t1", "type": ["ipv4_addr", "inet_service"], "handle": 2, "map": "ipv4_addr . inet_service",
+               "elem": [[{"elem": {"val": {"concat": ["127.0.0.1", 5353]}, "comment": "t1:ep:def"}}, {"concat": ["172.18.0.4", 53]}]]}},
+             {"map": {"family": "ip", "name": "other", "table": "t1", "type": "inet_service", "handle": 3, "map": "ipv4_addr . inet_service",
+               "elem": [[1, {"concat": ["10.0.0.1", 1]}]]}}]}
+            """#
+        let ports = try NftablesDriver.publishedPorts(json: json)
+        #expect(ports == [
+            ListedPublishedPort(proto: "tcp", hostIP: nil, hostPort: 8080, containerIP: "172.18.0.2", containerPort: 80, comment: "t1:ep:abc"),
+            ListedPublishedPort(proto: "tcp", hostIP: nil, hostPort: 9090, containerIP: "172.18.0.3", containerPort: 90, comment: nil),
+            ListedPublishedPort(proto: "udp", hostIP: "127.0.0.1", hostPort: 5353, containerIP: "172.18.0.4", containerPort: 53, comment: "t1:ep:def"),
+        ])
+    }
+}

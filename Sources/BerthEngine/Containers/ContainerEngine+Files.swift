@@ -123,7 +123,8 @@ extension ContainerEngine {
         rc.pid = try namespaceMode(spec.pidMode, kind: "pid", flag: "--pid")
         rc.ipc = try namespaceMode(spec.ipcMode, kind: "ipc", flag: "--ipc")
         rc.uts = try namespaceMode(spec.utsMode, kind: "uts", flag: "--uts")
-        if spec.networkMode == "host" && spec.utsMode.isEmpty { rc.uts = .host }
+        // `--network host` alone keeps a private UTS namespace holding the host's name (set at create), as
+        // Docker does (only `--uts host` shares it): `hostname x` in such a container cannot rename the host.
         rc.capAdd = spec.capAdd
         rc.capDrop = spec.capDrop
         rc.privileged = spec.privileged

@@ -44,7 +44,7 @@ import Testing
         #expect(listed.contains("5353 comment \"\(table):ep:e0e0bbbb0002\" : 172.18.0.3 . 53"))
         #expect(
             listed.contains(
-                "oifname != \"br-aaaa11112222\" ip saddr 172.18.0.0/16 masquerade comment \"\(table):net:aaaa11112222\""
+                "oifname != \"br-aaaa11112222\" ip saddr 172.18.0.0/16 counter packets 0 bytes 0 masquerade comment \"\(table):net:aaaa11112222\""
             ))
         #expect(listed.contains("chain to-cccc55556666"))
 

@@ -334,6 +334,8 @@ struct TraceWalk {
             .max { ($0.destination?.ipv4?.prefixLength ?? 0) < ($1.destination?.ipv4?.prefixLength ?? 0) }
         let name = best?.outputInterface.flatMap { i in hostLinks.first { $0.index == i }?.name }
         guard let best, name == bridge else {
+            // A bridge that is down or gone loses its routes: name the bridge, the cause, not the route.
+            if hostLinks.first(where: { $0.name == bridge })?.isUp != true { return bridgeStep(bridge) }
             fail(
                 "route", "route to \(ip)",
                 best.map { "the host routes \(ip) via \(name ?? "?") (route \($0.destination?.description ?? "default")), not via \(bridge): another route overlaps the network" }
@@ -372,7 +374,7 @@ struct TraceWalk {
             return false
         }
         guard b.isUp else {
-            fail("bridge", "bridge \(bridge)", "the bridge \(bridge) is down", fix: "ip link set \(bridge) up")
+            fail("bridge", "bridge \(bridge)", "the bridge \(bridge) is down (and the kernel removed its routes)", fix: "ip link set \(bridge) up")
             return false
         }
         let addrs = ((try? hostConnection().addresses(on: .index(b.index), family: .ipv4)) ?? []).map(\.address.description)

@@ -1,0 +1,175 @@
+import BerthAPI
+import BerthCore
+import BerthSystem
+import BerthTestSupport
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Tier 3: `berth trace` on working and broken paths, `berth doctor` finding and removing planted orphans.
+/// Every broken state is made for real in the daemon's scratch namespace.
+@Suite("trace and doctor end to end (privileged)", .serialized) struct TraceDoctorTests {
+    /// `berth trace … --format json`, decoded; the exit status is 0 exactly when no step is broken.
+    func trace(_ d: Daemon, _ args: [String], sourceLocation: SourceLocation = #_sourceLocation) async throws -> TraceReport {
+        let r = try await d.cli(["trace"] + args + ["--format", "json"])
+        let report = try JSONDecoder().decode(TraceReport.self, from: Data(r.stdout.utf8))
+        #expect(r.status == (report.firstBroken == nil ? 0 : 1), "exit \(r.status): \(r.stderr)", sourceLocation: sourceLocation)
+        return report
+    }
+
+    /// The name of the first broken step ("" when the path is whole).
+    func brokenStep(_ d: Daemon, _ args: [String], sourceLocation: SourceLocation = #_sourceLocation) async throws -> (String, String) {
+        let r = try await trace(d, args, sourceLocation: sourceLocation)
+        return (r.firstBroken?.step ?? "", (r.firstBroken?.detail ?? "") + " | " + (r.firstBroken?.fix ?? ""))
+    }
+
+    @Test func workingPaths() async throws {
+        let d = try Daemon()
+        defer { d.close() }
+        try await d.startOffPool()
+        try await d.ok(["network", "create", "app"])
+        try await d.ok(["run", "-d", "--name", "web", "--network", "app", "-p", "8080:80", "busybox", "httpd", "-f", "-p", "80", "-h", "/etc"])
+        try await d.ok(["run", "-d", "--name", "client", "--network", "app", "busybox", "sleep", "300"])
+        let ip = try await d.inspect("web", "{{.NetworkSettings.Networks.app.IPAddress}}")
+        try await waitForListener(d, "web", ":80 ")
+
+        // The host dials 127.0.0.1:8080 for real; then the trace shows every object and the DNAT counter.
+        #expect(try await d.hostSh("timeout 5 wget -qO- http://127.0.0.1:8080/hostname").stdout.trimmed.count == 12)
+        let host = try await trace(d, ["web", "80"])
+        #expect(host.firstBroken == nil)
+        #expect(host.destination == "127.0.0.1:8080/tcp")
+        #expect(host.steps.map(\.step) == ["container", "publish", "dnat", "route_localnet", "route", "masquerade", "bridge", "veth", "eth0", "listener"])
+        let dnat = try #require(host.steps.first { $0.step == "dnat" })
+        #expect((dnat.packets ?? 0) >= 1)
+        #expect(dnat.object.contains("chain output"))
+        let masq = try #require(host.steps.first { $0.step == "masquerade" })
+        #expect((masq.packets ?? 0) >= 1)
+        let bridge = try #require(host.steps.first { $0.step == "bridge" }).object.replacingOccurrences(of: "bridge ", with: "")
+        #expect(bridge.hasPrefix("br-"))
+        let veth = try #require(host.steps.first { $0.step == "veth" }).object.replacingOccurrences(of: "veth ", with: "")
+        // The objects named are the kernel's: the veth is enslaved to that bridge, eth0 holds the address.
+        #expect(try await d.hostSh("ip -o link show master \(bridge)").stdout.contains(veth + "@"))
+        #expect(try #require(host.steps.first { $0.step == "eth0" }).detail.contains(ip + "/"))
+        let listener = try #require(host.steps.first { $0.step == "listener" })
+        #expect(listener.detail.contains(":80 LISTEN") && listener.detail.contains("process httpd"))
+
+        // Human view: numbered ✓ steps.
+        let human = try await d.cli(["trace", "web", "80"])
+        #expect(human.status == 0)
+        #expect(human.stdout.contains("  1 ✓ container") && human.stdout.contains("the path is whole"))
+
+        // Container → container by name, through the embedded resolver, over the shared bridge.
+        #expect(try await d.ok(["exec", "client", "timeout", "5", "wget", "-qO-", "http://web/hostname"]).count == 12)
+        let peer = try await trace(d, ["web", "80/tcp", "--from", "client"])
+        #expect(peer.firstBroken == nil)
+        #expect(peer.steps.map(\.step) == ["source", "container", "dns", "source eth0", "source veth", "bridge", "forward", "veth", "eth0", "listener"])
+        #expect(try #require(peer.steps.first { $0.step == "dns" }).detail.contains("web → \(ip)"))
+    }
+
+    @Test func brokenPaths() async throws {
+        let d = try Daemon()
+        defer { d.close() }
+        try await d.startOffPool()
+        try await d.ok(["network", "create", "app"])
+        try await d.ok(["run", "-d", "--name", "web", "--network", "app", "-p", "8080:80", "busybox", "httpd", "-f", "-p", "80", "-h", "/etc"])
+        try await waitForListener(d, "web", ":80 ")
+
+        // No listener on the port.
+        try await d.ok(["run", "-d", "--name", "idle", "--network", "app", "-p", "8081:80", "busybox", "sleep", "300"])
+        var (step, text) = try await brokenStep(d, ["idle", "80"])
+        #expect(step == "listener" && text.contains("nothing listens on 80/tcp"), "\(text)")
+        #expect(try await d.hostSh("timeout 5 wget -qO- http://127.0.0.1:8081/ >/dev/null 2>&1; echo $?").stdout.trimmed != "0")
+
+        // A server bound to 127.0.0.1 inside the container.
+        try await d.ok(["run", "-d", "--name", "local", "--network", "app", "-p", "8082:80", "busybox", "httpd", "-f", "-p", "127.0.0.1:80", "-h", "/etc"])
+        try await waitForListener(d, "local", "127.0.0.1:80")
+        (step, text) = try await brokenStep(d, ["local", "80"])
+        #expect(step == "listener" && text.contains("127.0.0.1:80 only") && text.contains("0.0.0.0"), "\(text)")
+
+        // Published on another host address than the one dialed; dialing that address works.
+        try await d.ok(["run", "-d", "--name", "addr", "--network", "app", "-p", "198.51.100.1:8083:80", "busybox", "httpd", "-f", "-p", "80", "-h", "/etc"])
+        try await waitForListener(d, "addr", ":80 ")
+        (step, text) = try await brokenStep(d, ["addr", "80"])
+        #expect(step == "publish" && text.contains("198.51.100.1:8083 only, not on 127.0.0.1"), "\(text)")
+        (step, text) = try await brokenStep(d, ["addr", "80", "--address", "198.51.100.1"])
+        #expect(step == "", "\(text)")
+        #expect(try await d.hostSh("timeout 5 wget -qO- http://198.51.100.1:8083/hostname").stdout.trimmed.count == 12)
+
+        // Not published at all.
+        try await d.ok(["run", "-d", "--name", "nopub", "--network", "app", "busybox", "httpd", "-f", "-p", "80", "-h", "/etc"])
+        (step, text) = try await brokenStep(d, ["nopub", "80"])
+        #expect(step == "publish" && text.contains("not published") && text.contains("-p HOSTPORT:80"), "\(text)")
+
+        // A stopped container.
+        try await d.ok(["run", "-d", "--name", "gone", "--network", "app", "-p", "8085:80", "busybox", "httpd", "-f", "-p", "80", "-h", "/etc"])
+        try await d.ok(["stop", "-t", "1", "gone"])
+        (step, text) = try await brokenStep(d, ["gone", "80"])
+        #expect(step == "container" && text.contains("exited") && text.contains("berth start gone"), "\(text)")
+
+        // An internal network: no published ports, no way in.
+        try await d.ok(["network", "create", "--internal", "sealed"])
+        try await d.ok(["run", "-d", "--name", "inner", "--network", "sealed", "-p", "8084:80", "busybox", "httpd", "-f", "-p", "80", "-h", "/etc"])
+        (step, text) = try await brokenStep(d, ["inner", "80"])
+        #expect(step == "publish" && text.contains("internal network sealed"), "\(text)")
+        #expect(try await d.hostSh("timeout 5 wget -qO- http://127.0.0.1:8084/ >/dev/null 2>&1; echo $?").stdout.trimmed != "0")
+
+        // Isolation: a container on another network.
+        try await d.ok(["network", "create", "other"])
+        try await d.ok(["run", "-d", "--name", "stranger", "--network", "other", "busybox", "sleep", "300"])
+        let webIP = try await d.inspect("web", "{{.NetworkSettings.Networks.app.IPAddress}}")
+        #expect(try await d.cli(["exec", "stranger", "timeout", "3", "wget", "-qO-", "http://\(webIP)/"]).status != 0)
+        (step, text) = try await brokenStep(d, ["web", "80", "--from", "stranger"])
+        #expect(step == "isolation" && text.contains("share no network") && text.contains("berth network connect app stranger"), "\(text)")
+
+        // From outside the host (routed): the path is whole, then ip_forward=0 breaks it.
+        (step, text) = try await brokenStep(d, ["web", "80", "--from", "198.51.100.2"])
+        #expect(step == "", "\(text)")
+        _ = try await d.hostSh("sysctl -qw net.ipv4.ip_forward=0")
+        (step, text) = try await brokenStep(d, ["web", "80", "--from", "198.51.100.2"])
+        #expect(step == "ip_forward" && text.contains("net.ipv4.ip_forward is 0"), "\(text)")
+        _ = try await d.hostSh("sysctl -qw net.ipv4.ip_forward=1")
+
+        // Another firewall's FORWARD policy drop without berth's accept rules; doctor --fix adds them.
+        let foreign = try await d.hostSh(
+            "nft add table ip filter && nft add chain ip filter FORWARD '{ type filter hook forward priority 0; policy drop; }'")
+        #expect(foreign.succeeded, "\(foreign.stderr)")
+        #expect(!(try await d.hostSh("nft list chain ip filter FORWARD").stdout.contains(d.table + ":net:")))
+        (step, text) = try await brokenStep(d, ["web", "80", "--from", "198.51.100.2"])
+        #expect(step == "forward" && text.contains("policy drop") && text.contains("berth doctor --fix"), "\(text)")
+        let doctor = try await d.cli(["doctor"])
+        #expect(doctor.stdout.contains("forward-policy"))
+        _ = try await d.cli(["doctor", "--fix"])
+        #expect(try await d.hostSh("nft list chain ip filter FORWARD").stdout.contains(d.table + ":net:"))
+        (step, text) = try await brokenStep(d, ["web", "80", "--from", "198.51.100.2"])
+        #expect(step == "", "\(text)")
+        _ = try await d.hostSh("nft delete table ip filter")
+
+        // The host veth down, then the bridge down.
+        let report = try await trace(d, ["web", "80"])
+        #expect(report.firstBroken == nil)
+        let veth = try #require(report.steps.first { $0.step == "veth" }).object.replacingOccurrences(of: "veth ", with: "")
+        let bridge = try #require(report.steps.first { $0.step == "bridge" }).object.replacingOccurrences(of: "bridge ", with: "")
+        _ = try await d.hostSh("ip link set \(veth) down")
+        (step, text) = try await brokenStep(d, ["web", "80"])
+        #expect(step == "veth" && text.contains("\(veth)") && text.contains("down") && text.contains("ip link set \(veth) up"), "\(text)")
+        #expect(try await d.hostSh("timeout 3 wget -qO- http://127.0.0.1:8080/ >/dev/null 2>&1; echo $?").stdout.trimmed != "0")
+        _ = try await d.hostSh("ip link set \(veth) up")
+        _ = try await d.hostSh("ip link set \(bridge) down")
+        (step, text) = try await brokenStep(d, ["web", "80"])
+        #expect(step == "bridge" && text.contains("down"), "\(text)")
+        _ = try await d.hostSh("ip link set \(bridge) up")
+        (step, text) = try await brokenStep(d, ["web", "80"])
+        #expect(step == "", "\(text)")
+    }
+
+    /// Waits (bounded) until the container's namespace has a socket listening on `address`.
+    func waitForListener(_ d: Daemon, _ name: String, _ address: String) async throws {
+        for _ in 0..<50 {
+            if try await d.cli(["exec", name, "netstat", "-ltn"]).stdout.contains(address) { return }
+            try await Task.sleep(nanoseconds: 100_000_000)
+        }
+    }
+}

@@ -140,7 +140,7 @@ import Glibc
         (step, text) = try await brokenStep(d, ["web", "80", "--from", "198.51.100.2"])
         #expect(step == "forward" && text.contains("policy drop") && text.contains("berth doctor --fix"), "\(text)")
         let doctor = try await d.cli(["doctor"])
-        #expect(doctor.stdout.contains("forward-policy"))
+        #expect(doctor.status == 1 && doctor.stdout.contains("FAIL  forward-policy"), "\(doctor.stdout)")
         _ = try await d.cli(["doctor", "--fix"])
         #expect(try await d.hostSh("nft list chain ip filter FORWARD").stdout.contains(d.table + ":net:"))
         (step, text) = try await brokenStep(d, ["web", "80", "--from", "198.51.100.2"])
@@ -163,6 +163,91 @@ import Glibc
         _ = try await d.hostSh("ip link set \(bridge) up")
         (step, text) = try await brokenStep(d, ["web", "80"])
         #expect(step == "", "\(text)")
+    }
+
+    /// Plants one orphan of each kind for real, checks doctor names each, `--fix` removes exactly those
+    /// (not look-alikes that are not berth's, not the live container), and a second `--fix` removes nothing.
+    @Test func doctorFindsAndRemovesPlantedOrphans() async throws {
+        let d = try Daemon()
+        defer {
+            d.close()
+            _ = try? Subprocess.run(["umount", "-l", d.netnsDirectory + "/notours"])
+        }
+        try await d.startOffPool()
+        try await d.ok(["network", "create", "app"])
+        try await d.ok(["run", "-d", "--name", "web", "--network", "app", "-p", "8080:80", "busybox", "httpd", "-f", "-p", "80", "-h", "/etc"])
+        try await waitForListener(d, "web", ":80 ")
+        let netId = try await d.ok(["network", "inspect", "-f", "{{.Id}}", "app"])
+        let bridge = "br-" + netId.prefix(12)
+        let clean = try await d.cli(["doctor", "--format", "json"])
+        #expect(clean.status == 0, "\(clean.stdout)")
+        #expect(!clean.stdout.contains("orphan ") || clean.stdout.contains("\"orphan objects\""))
+
+        let fakeEp = "0123456789ab"
+        let fakeId = String(repeating: "d", count: 64)
+        let pin = d.run + "/netns/" + fakeId
+        let named = d.netnsDirectory + "/ghost"
+        let dir = d.root + "/containers/" + fakeId
+        let plant = try await d.hostSh(
+            """
+            set -e
+            ip link add veth0abc123 type veth peer name strayp0 && ip link set veth0abc123 master \(bridge)
+            ip link add br-00aa11bb22cc type bridge
+            ip link add keepme0 type veth peer name keepme1
+            ip link add foreignbr0 type bridge && ip link add veth1111111 type veth peer name foreignp0 && ip link set veth1111111 master foreignbr0
+            touch \(pin) && unshare --net mount --bind /proc/self/ns/net \(pin)
+            mkdir -p \(d.netnsDirectory) && touch \(named) && mount --bind \(pin) \(named)
+            touch \(d.netnsDirectory)/notours && unshare --net mount --bind /proc/self/ns/net \(d.netnsDirectory)/notours
+            nft add element ip \(d.table) pub-tcp '{ 9999 comment "\(d.table):ep:\(fakeEp)" : 10.99.0.2 . 80 }'
+            nft 'add rule ip \(d.table) forward iifname "br-00aa11bb22cc" accept comment "\(d.table):net:00aa11bb22cc"'
+            sqlite3 \(d.root)/berth.db "insert into addressAllocation(networkId, address, owner) values('\(netId)', '10.250.0.9', '\(String(repeating: "e", count: 64))')"
+            mkdir -p \(dir)/lower \(dir)/upper \(dir)/work \(dir)/rootfs
+            mount -t overlay overlay -o lowerdir=\(dir)/lower,upperdir=\(dir)/upper,workdir=\(dir)/work \(dir)/rootfs
+            """)
+        #expect(plant.succeeded, "\(plant.stderr)")
+        let planted: Set<String> = [
+            "veth0abc123", "br-00aa11bb22cc", pin, named, "pub-tcp { 9999 }", "app 10.250.0.9", dir + "/rootfs", dir,
+        ]
+
+        let found = try await doctorChecks(d, ["doctor", "--format", "json"])
+        let orphans = Set(found.filter { $0.name.hasPrefix("orphan ") && $0.status == .warning }.compactMap(\.object))
+        let ruleObject = try #require(orphans.first { $0.hasPrefix("ip \(d.table) forward handle") })
+        #expect(orphans == planted.union([ruleObject]), "\(orphans.sorted())")
+        let human = try await d.cli(["doctor"])
+        #expect(human.stdout.contains("WARN  orphan veth: veth veth0abc123 (on \(bridge))"), "\(human.stdout)")
+
+        let fixed = try await doctorChecks(d, ["doctor", "--fix", "--format", "json"])
+        let removed = Set(fixed.filter { $0.removed == true }.compactMap(\.object))
+        #expect(removed == planted.union([ruleObject]), "\(removed.sorted())")
+        #expect(!fixed.contains { $0.name.hasPrefix("orphan ") && $0.status != .ok }, "\(fixed)")
+
+        // Gone from the kernel and disk; the look-alikes that are not berth's stay.
+        let links = try await d.hostSh("ip -o link show").stdout
+        #expect(!links.contains("veth0abc123") && !links.contains("br-00aa11bb22cc") && !links.contains("strayp0"))
+        #expect(links.contains("keepme0") && links.contains("veth1111111") && links.contains("foreignbr0"))
+        #expect(!FileSystem.exists(pin) && !FileSystem.exists(named) && !FileSystem.exists(dir))
+        #expect(NetworkNamespace(path: d.netnsDirectory + "/notours").exists)
+        #expect(try await d.machineSh("grep -c ' \(dir)' /proc/mounts || true").stdout.trimmed == "0")
+        let ruleset = try await d.hostSh("nft list table ip \(d.table)").stdout
+        #expect(!ruleset.contains(fakeEp) && !ruleset.contains("00aa11bb22cc") && ruleset.contains("8080"))
+        let rows = try await d.machineSh("sqlite3 \(d.root)/berth.db \"select count(*) from addressAllocation where address='10.250.0.9'\"")
+        #expect(rows.stdout.trimmed == "0")
+
+        // The live container and network are intact and still work.
+        #expect(try await d.hostSh("timeout 5 wget -qO- http://127.0.0.1:8080/hostname").stdout.trimmed.count == 12)
+        #expect(try await trace(d, ["web", "80"]).firstBroken == nil)
+        #expect(try await d.inspect("web", "{{.State.Status}}") == "running")
+
+        // Idempotent: nothing more to remove.
+        let again = try await doctorChecks(d, ["doctor", "--fix", "--format", "json"])
+        #expect(!again.contains { $0.removed == true })
+        _ = try await d.hostSh("ip link del keepme0; ip link del veth1111111; ip link del foreignbr0")
+        _ = try await d.hostSh("umount \(d.netnsDirectory)/notours; rm -f \(d.netnsDirectory)/notours")
+    }
+
+    func doctorChecks(_ d: Daemon, _ args: [String]) async throws -> [DoctorCheck] {
+        let r = try await d.cli(args)
+        return try r.stdout.split(separator: "\n").map { try JSONDecoder().decode(DoctorCheck.self, from: Data($0.utf8)) }
     }
 
     /// Waits (bounded) until the container's namespace has a socket listening on `address`.

@@ -228,7 +228,7 @@ struct TraceWalk {
         let dnat = published[index]
         ok(
             "dnat", "chain \(hook) → published of table ip \(plan.table)",
-            "fib daddr type local jump published; dnat ip to \(specific ? "ip daddr . " : "")\(plan.proto) dport map @\(map) (rule handle \(dnat.handle), \(dnat.packets ?? 0) packets so far)",
+            "fib daddr type local jump published; dnat ip to \(specific ? "ip daddr . " : "")\(plan.proto) dport map @\(map) (rule handle \(dnat.handle): \(connections(dnat.packets)) through this map so far)",
             packets: dnat.packets)
 
         if external != nil {
@@ -260,7 +260,7 @@ struct TraceWalk {
             if masq.count >= 3 {
                 ok(
                     "masquerade", "chain postrouting of table ip \(plan.table)",
-                    "oifname \"\(bridge)\" ip saddr 127.0.0.0/8 ct status dnat masquerade: the source becomes \(n.gateway ?? "the bridge address") (\(masq[2].packets ?? 0) packets so far)",
+                    "oifname \"\(bridge)\" ip saddr 127.0.0.0/8 ct status dnat masquerade: the source becomes \(n.gateway ?? "the bridge address") (\(connections(masq[2].packets)) so far)",
                     packets: masq[2].packets)
             } else {
                 fail("masquerade", "chain postrouting of table ip \(plan.table)", "the masquerade rules of \(n.name) are missing", fix: "berth doctor --fix (rewrites berth's table)")
@@ -286,7 +286,7 @@ struct TraceWalk {
             var packets: UInt64?
             if let first = mine.first, let rules = ruleset?.rules.filter({ $0.chain == "from-\(Identifier.short(first.networkId))" && $0.packets != nil }), let drop = rules.first {
                 packets = drop.packets
-                counter = " (chain from-\(Identifier.short(first.networkId)) drop rule: \(drop.packets ?? 0) packets so far)"
+                counter = " (chain from-\(Identifier.short(first.networkId)) drop rule: \(drop.packets ?? 0) packet\(drop.packets == 1 ? "" : "s") dropped so far)"
             }
             let epIds = Set(theirs.map(\.id))
             let published = plan.mappings.first { epIds.contains($0.endpointId) && $0.containerPort == Int(port) && $0.proto == plan.proto }
@@ -428,7 +428,8 @@ struct TraceWalk {
         let onPort = all.filter { $0.port == port }
         let object = "\(plan.proto) sockets in \(t.name)'s namespace"
         guard !onPort.isEmpty else {
-            let others = Set(all.map { "\($0.port)" }).sorted { (Int($0) ?? 0) < (Int($1) ?? 0) }
+            // berth's own resolver sockets (127.0.0.11, see NetworkEngine+DNS) are not the user's servers.
+            let others = Set(all.filter { $0.address != "127.0.0.11" }.map { "\($0.port)" }).sorted { (Int($0) ?? 0) < (Int($1) ?? 0) }
             fail(
                 "listener", object, "nothing listens on \(port)/\(plan.proto) in \(t.name)\(others.isEmpty ? "" : " (listening: \(others.joined(separator: ", ")))")",
                 fix: "start the server inside \(t.name) on port \(port), or trace the port it uses")
@@ -436,7 +437,7 @@ struct TraceWalk {
         }
         let reachable = onPort.filter { s in s.address == "0.0.0.0" || s.address == "::" || address.map { s.address == $0.description } ?? !s.isLoopback }
         guard let s = reachable.first else {
-            let bound = onPort.map { "\($0.address):\($0.port)" }.joined(separator: ", ")
+            let bound = onPort.map(\.endpoint).joined(separator: ", ")
             fail(
                 "listener", object, "the server in \(t.name) listens on \(bound) only: packets arriving on eth0 for \(address?.description ?? "its address") do not reach it",
                 fix: "make the server listen on 0.0.0.0 (all addresses) inside \(t.name)")
@@ -445,10 +446,13 @@ struct TraceWalk {
         let owner = ProcSockets.owner(inode: s.inode, near: Int32(t.pid))
         ok(
             "listener", object,
-            "\(s.address):\(s.port) \(plan.proto == "tcp" ? "LISTEN" : "bound"), socket inode \(s.inode)\(owner.map { ", process \($0.name) (pid \($0.pid))" } ?? "")")
+            "\(s.endpoint) \(plan.proto == "tcp" ? "LISTEN" : "bound"), socket inode \(s.inode)\(owner.map { ", process \($0.name) (pid \($0.pid))" } ?? "")")
     }
 
     // MARK: helpers
+
+    /// NAT rules see only the first packet of a connection, so their counters count connections.
+    func connections(_ n: UInt64?) -> String { "\(n ?? 0) connection\(n == 1 ? "" : "s")" }
 
     func hostConnection() throws -> NetlinkConnection {
         try NetlinkConnection(namespace: plan.hostNamespace.path == NetworkNamespace.current.path ? nil : plan.hostNamespace)
@@ -468,6 +472,8 @@ enum ProcSockets {
         var port: UInt16
         var inode: UInt64
         var isLoopback: Bool { address.hasPrefix("127.") || address == "::1" }
+        /// `0.0.0.0:80`, `[::]:80`.
+        var endpoint: String { address.contains(":") ? "[\(address)]:\(port)" : "\(address):\(port)" }
     }
 
     static func listening(pid: Int, proto: String) -> [Entry] {

@@ -101,7 +101,8 @@ struct TraceWalk {
         plan.endpoints.filter { $0.ownerId == t.id || (!t.sandbox.isEmpty && $0.sandbox == t.sandbox) }
     }
     func network(_ id: String) -> NetworkRecord? { plan.networks.first { $0.id == id } }
-    var tag: (String) -> String { { id in FirewallState(table: plan.table).tag(network: id) } }
+    /// The comment tag of a network's rules in this instance's table.
+    func tag(_ networkId: String) -> String { FirewallState(table: plan.table).tag(network: networkId) }
 
     mutating func run() {
         switch plan.origin {
@@ -162,7 +163,7 @@ struct TraceWalk {
         if let m = plan.mappings.first(where: { eps.contains($0.endpointId) && $0.proto == plan.proto }) {
             return UInt16(exactly: m.containerPort)
         }
-        return ProcSockets.listening(pid: t.pid, proto: plan.proto).first?.port
+        return ProcSockets.listening(pid: t.pid, proto: plan.proto).first { $0.address != "127.0.0.11" }?.port
     }
 
     /// host → published port → container, or an outside address → published port → container.
@@ -190,9 +191,9 @@ struct TraceWalk {
         }
         let matching = open.filter { $0.hostIP.isEmpty || $0.hostIP == "0.0.0.0" || $0.hostIP == dial.description }
         guard let m = matching.sorted(by: { !$0.hostIP.isEmpty && $0.hostIP != "0.0.0.0" && ($1.hostIP.isEmpty || $1.hostIP == "0.0.0.0") }).first else {
-            let where_ = open.map { "\($0.hostIP):\($0.hostPort)" }.joined(separator: ", ")
+            let publishedOn = open.map { "\($0.hostIP):\($0.hostPort)" }.joined(separator: ", ")
             fail(
-                "publish", "port \(port)/\(plan.proto)", "port \(port)/\(plan.proto) of \(t.name) is published on \(where_) only, not on \(dial)",
+                "publish", "port \(port)/\(plan.proto)", "port \(port)/\(plan.proto) of \(t.name) is published on \(publishedOn) only, not on \(dial)",
                 fix: "dial \(open[0].hostIP):\(open[0].hostPort) (berth trace \(t.name) \(port) --address \(open[0].hostIP)), or publish on every address (-p \(open[0].hostPort):\(port))")
             return
         }
@@ -277,6 +278,12 @@ struct TraceWalk {
     mutating func fromContainer(_ s: ContainerRecord, view: DNSView, resolvConf: String, port: UInt16) {
         let mine = plan.endpoints.filter { $0.ownerId == s.id || (!s.sandbox.isEmpty && $0.sandbox == s.sandbox) }
         let theirs = targetEndpoints
+        if mine.isEmpty {
+            fail(
+                "source", "container \(s.name)", "\(s.name) has no endpoint on a berth network (it uses the host's namespace, none, or another container's)",
+                fix: "for a host-network container trace --from host; for container:X trace --from X")
+            return
+        }
         guard let pair = theirs.lazy.compactMap({ te in mine.first(where: { $0.networkId == te.networkId }).map { ($0, te) } }).first,
             let n = network(pair.1.networkId), let bridge = n.bridge
         else {

@@ -30,7 +30,9 @@ public struct TraceStep: Codable, Sendable, Equatable {
     /// Packets the rule has matched, for counted nftables rules.
     public var packets: UInt64?
 
-    public init(step: String, object: String, status: Status, detail: String, fix: String? = nil, packets: UInt64? = nil) {
+    public init(
+        step: String, object: String, status: Status, detail: String, fix: String? = nil, packets: UInt64? = nil
+    ) {
         self.step = step
         self.object = object
         self.status = status

@@ -36,7 +36,8 @@ extension NftablesDriver {
         let r = try nft(["-j", "list", "table", "ip", table])
         guard r.succeeded else {
             if Self.meansAbsent(r) { throw BerthError.notFound("nftables table ip \(table) does not exist") }
-            throw BerthError(.system, "could not list the nftables table ip \(table)", causeText: Self.trimmed(r.stderr))
+            throw BerthError(
+                .system, "could not list the nftables table ip \(table)", causeText: Self.trimmed(r.stderr))
         }
         do {
             return try Self.liveRuleset(json: r.stdout)
@@ -59,7 +60,8 @@ extension NftablesDriver {
     public func deleteElements(_ elements: [MapElement], table: String) -> [String] {
         elements.compactMap { e in
             do {
-                try runScript("delete element ip \(table) \(e.map) { \(e.key) }\n", what: "element \(e.key) of map \(e.map)")
+                try runScript(
+                    "delete element ip \(table) \(e.map) { \(e.key) }\n", what: "element \(e.key) of map \(e.map)")
                 return nil
             } catch { return "element \(e.key) of \(e.map): \(error)" }
         }
@@ -69,7 +71,9 @@ extension NftablesDriver {
     public func deleteRules(_ rules: [ListedRule]) -> [String] {
         rules.compactMap { r in
             do {
-                try runScript("delete rule ip \(r.table) \(r.chain) handle \(r.handle)\n", what: "rule \(r.handle) of chain \(r.chain)")
+                try runScript(
+                    "delete rule ip \(r.table) \(r.chain) handle \(r.handle)\n",
+                    what: "rule \(r.handle) of chain \(r.chain)")
                 return nil
             } catch { return "rule \(r.handle) of \(r.table) \(r.chain): \(error)" }
         }

@@ -6,22 +6,28 @@ import Foundation
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Tier 3: `berth trace` on working and broken paths, `berth doctor` finding and removing planted orphans.
 /// Every broken state is made for real in the daemon's scratch namespace.
 @Suite("trace and doctor end to end (privileged)", .serialized) struct TraceDoctorTests {
     /// `berth trace … --format json`, decoded; the exit status is 0 exactly when no step is broken.
-    func trace(_ d: Daemon, _ args: [String], sourceLocation: SourceLocation = #_sourceLocation) async throws -> TraceReport {
+    func trace(_ d: Daemon, _ args: [String], sourceLocation: SourceLocation = #_sourceLocation) async throws
+        -> TraceReport
+    {
         let r = try await d.cli(["trace"] + args + ["--format", "json"])
         let report = try JSONDecoder().decode(TraceReport.self, from: Data(r.stdout.utf8))
-        #expect(r.status == (report.firstBroken == nil ? 0 : 1), "exit \(r.status): \(r.stderr)", sourceLocation: sourceLocation)
+        #expect(
+            r.status == (report.firstBroken == nil ? 0 : 1), "exit \(r.status): \(r.stderr)",
+            sourceLocation: sourceLocation)
         return report
     }
 
     /// The name of the first broken step ("" when the path is whole).
-    func brokenStep(_ d: Daemon, _ args: [String], sourceLocation: SourceLocation = #_sourceLocation) async throws -> (String, String) {
+    func brokenStep(_ d: Daemon, _ args: [String], sourceLocation: SourceLocation = #_sourceLocation) async throws -> (
+        String, String
+    ) {
         let r = try await trace(d, args, sourceLocation: sourceLocation)
         return (r.firstBroken?.step ?? "", (r.firstBroken?.detail ?? "") + " | " + (r.firstBroken?.fix ?? ""))
     }
@@ -31,7 +37,10 @@ import Glibc
         defer { d.close() }
         try await d.startOffPool()
         try await d.ok(["network", "create", "app"])
-        try await d.ok(["run", "-d", "--name", "web", "--network", "app", "-p", "8080:80", "busybox", "httpd", "-f", "-p", "80", "-h", "/etc"])
+        try await d.ok([
+            "run", "-d", "--name", "web", "--network", "app", "-p", "8080:80", "busybox", "httpd", "-f", "-p", "80",
+            "-h", "/etc",
+        ])
         try await d.ok(["run", "-d", "--name", "client", "--network", "app", "busybox", "sleep", "300"])
         let ip = try await d.inspect("web", "{{.NetworkSettings.Networks.app.IPAddress}}")
         try await waitForListener(d, "web", ":80 ")
@@ -41,15 +50,21 @@ import Glibc
         let host = try await trace(d, ["web", "80"])
         #expect(host.firstBroken == nil)
         #expect(host.destination == "127.0.0.1:8080/tcp")
-        #expect(host.steps.map(\.step) == ["container", "publish", "dnat", "route_localnet", "route", "masquerade", "bridge", "veth", "eth0", "listener"])
+        #expect(
+            host.steps.map(\.step) == [
+                "container", "publish", "dnat", "route_localnet", "route", "masquerade", "bridge", "veth", "eth0",
+                "listener",
+            ])
         let dnat = try #require(host.steps.first { $0.step == "dnat" })
         #expect((dnat.packets ?? 0) >= 1)
         #expect(dnat.object.contains("chain output"))
         let masq = try #require(host.steps.first { $0.step == "masquerade" })
         #expect((masq.packets ?? 0) >= 1)
-        let bridge = try #require(host.steps.first { $0.step == "bridge" }).object.replacingOccurrences(of: "bridge ", with: "")
+        let bridge = try #require(host.steps.first { $0.step == "bridge" }).object.replacingOccurrences(
+            of: "bridge ", with: "")
         #expect(bridge.hasPrefix("br-"))
-        let veth = try #require(host.steps.first { $0.step == "veth" }).object.replacingOccurrences(of: "veth ", with: "")
+        let veth = try #require(host.steps.first { $0.step == "veth" }).object.replacingOccurrences(
+            of: "veth ", with: "")
         // The objects named are the kernel's: the veth is enslaved to that bridge, eth0 holds the address.
         #expect(try await d.hostSh("ip -o link show master \(bridge)").stdout.contains(veth + "@"))
         #expect(try #require(host.steps.first { $0.step == "eth0" }).detail.contains(ip + "/"))
@@ -65,7 +80,11 @@ import Glibc
         #expect(try await d.ok(["exec", "client", "timeout", "5", "wget", "-qO-", "http://web/hostname"]).count == 12)
         let peer = try await trace(d, ["web", "80/tcp", "--from", "client"])
         #expect(peer.firstBroken == nil)
-        #expect(peer.steps.map(\.step) == ["source", "container", "dns", "source eth0", "source veth", "bridge", "forward", "veth", "eth0", "listener"])
+        #expect(
+            peer.steps.map(\.step) == [
+                "source", "container", "dns", "source eth0", "source veth", "bridge", "forward", "veth", "eth0",
+                "listener",
+            ])
         #expect(try #require(peer.steps.first { $0.step == "dns" }).detail.contains("web → \(ip)"))
     }
 
@@ -74,23 +93,34 @@ import Glibc
         defer { d.close() }
         try await d.startOffPool()
         try await d.ok(["network", "create", "app"])
-        try await d.ok(["run", "-d", "--name", "web", "--network", "app", "-p", "8080:80", "busybox", "httpd", "-f", "-p", "80", "-h", "/etc"])
+        try await d.ok([
+            "run", "-d", "--name", "web", "--network", "app", "-p", "8080:80", "busybox", "httpd", "-f", "-p", "80",
+            "-h", "/etc",
+        ])
         try await waitForListener(d, "web", ":80 ")
 
         // No listener on the port.
         try await d.ok(["run", "-d", "--name", "idle", "--network", "app", "-p", "8081:80", "busybox", "sleep", "300"])
         var (step, text) = try await brokenStep(d, ["idle", "80"])
         #expect(step == "listener" && text.contains("nothing listens on 80/tcp"), "\(text)")
-        #expect(try await d.hostSh("timeout 5 wget -qO- http://127.0.0.1:8081/ >/dev/null 2>&1; echo $?").stdout.trimmed != "0")
+        #expect(
+            try await d.hostSh("timeout 5 wget -qO- http://127.0.0.1:8081/ >/dev/null 2>&1; echo $?").stdout.trimmed
+                != "0")
 
         // A server bound to 127.0.0.1 inside the container.
-        try await d.ok(["run", "-d", "--name", "local", "--network", "app", "-p", "8082:80", "busybox", "httpd", "-f", "-p", "127.0.0.1:80", "-h", "/etc"])
+        try await d.ok([
+            "run", "-d", "--name", "local", "--network", "app", "-p", "8082:80", "busybox", "httpd", "-f", "-p",
+            "127.0.0.1:80", "-h", "/etc",
+        ])
         try await waitForListener(d, "local", "127.0.0.1:80")
         (step, text) = try await brokenStep(d, ["local", "80"])
         #expect(step == "listener" && text.contains("127.0.0.1:80 only") && text.contains("0.0.0.0"), "\(text)")
 
         // Published on another host address than the one dialed; dialing that address works.
-        try await d.ok(["run", "-d", "--name", "addr", "--network", "app", "-p", "198.51.100.1:8083:80", "busybox", "httpd", "-f", "-p", "80", "-h", "/etc"])
+        try await d.ok([
+            "run", "-d", "--name", "addr", "--network", "app", "-p", "198.51.100.1:8083:80", "busybox", "httpd", "-f",
+            "-p", "80", "-h", "/etc",
+        ])
         try await waitForListener(d, "addr", ":80 ")
         (step, text) = try await brokenStep(d, ["addr", "80"])
         #expect(step == "publish" && text.contains("198.51.100.1:8083 only, not on 127.0.0.1"), "\(text)")
@@ -99,22 +129,32 @@ import Glibc
         #expect(try await d.hostSh("timeout 5 wget -qO- http://198.51.100.1:8083/hostname").stdout.trimmed.count == 12)
 
         // Not published at all.
-        try await d.ok(["run", "-d", "--name", "nopub", "--network", "app", "busybox", "httpd", "-f", "-p", "80", "-h", "/etc"])
+        try await d.ok([
+            "run", "-d", "--name", "nopub", "--network", "app", "busybox", "httpd", "-f", "-p", "80", "-h", "/etc",
+        ])
         (step, text) = try await brokenStep(d, ["nopub", "80"])
         #expect(step == "publish" && text.contains("not published") && text.contains("-p HOSTPORT:80"), "\(text)")
 
         // A stopped container.
-        try await d.ok(["run", "-d", "--name", "gone", "--network", "app", "-p", "8085:80", "busybox", "httpd", "-f", "-p", "80", "-h", "/etc"])
+        try await d.ok([
+            "run", "-d", "--name", "gone", "--network", "app", "-p", "8085:80", "busybox", "httpd", "-f", "-p", "80",
+            "-h", "/etc",
+        ])
         try await d.ok(["stop", "-t", "1", "gone"])
         (step, text) = try await brokenStep(d, ["gone", "80"])
         #expect(step == "container" && text.contains("exited") && text.contains("berth start gone"), "\(text)")
 
         // An internal network: no published ports, no way in.
         try await d.ok(["network", "create", "--internal", "sealed"])
-        try await d.ok(["run", "-d", "--name", "inner", "--network", "sealed", "-p", "8084:80", "busybox", "httpd", "-f", "-p", "80", "-h", "/etc"])
+        try await d.ok([
+            "run", "-d", "--name", "inner", "--network", "sealed", "-p", "8084:80", "busybox", "httpd", "-f", "-p",
+            "80", "-h", "/etc",
+        ])
         (step, text) = try await brokenStep(d, ["inner", "80"])
         #expect(step == "publish" && text.contains("internal network sealed"), "\(text)")
-        #expect(try await d.hostSh("timeout 5 wget -qO- http://127.0.0.1:8084/ >/dev/null 2>&1; echo $?").stdout.trimmed != "0")
+        #expect(
+            try await d.hostSh("timeout 5 wget -qO- http://127.0.0.1:8084/ >/dev/null 2>&1; echo $?").stdout.trimmed
+                != "0")
 
         // Isolation: a container on another network.
         try await d.ok(["network", "create", "other"])
@@ -122,7 +162,9 @@ import Glibc
         let webIP = try await d.inspect("web", "{{.NetworkSettings.Networks.app.IPAddress}}")
         #expect(try await d.cli(["exec", "stranger", "timeout", "3", "wget", "-qO-", "http://\(webIP)/"]).status != 0)
         (step, text) = try await brokenStep(d, ["web", "80", "--from", "stranger"])
-        #expect(step == "isolation" && text.contains("share no network") && text.contains("berth network connect app stranger"), "\(text)")
+        #expect(
+            step == "isolation" && text.contains("share no network")
+                && text.contains("berth network connect app stranger"), "\(text)")
 
         // From outside the host (routed): the path is whole, then ip_forward=0 breaks it.
         (step, text) = try await brokenStep(d, ["web", "80", "--from", "198.51.100.2"])
@@ -134,7 +176,8 @@ import Glibc
 
         // Another firewall's FORWARD policy drop without berth's accept rules; doctor --fix adds them.
         let foreign = try await d.hostSh(
-            "nft add table ip filter && nft add chain ip filter FORWARD '{ type filter hook forward priority 0; policy drop; }'")
+            "nft add table ip filter && nft add chain ip filter FORWARD '{ type filter hook forward priority 0; policy drop; }'"
+        )
         #expect(foreign.succeeded, "\(foreign.stderr)")
         #expect(!(try await d.hostSh("nft list chain ip filter FORWARD").stdout.contains(d.table + ":net:")))
         (step, text) = try await brokenStep(d, ["web", "80", "--from", "198.51.100.2"])
@@ -150,12 +193,18 @@ import Glibc
         // The host veth down, then the bridge down.
         let report = try await trace(d, ["web", "80"])
         #expect(report.firstBroken == nil)
-        let veth = try #require(report.steps.first { $0.step == "veth" }).object.replacingOccurrences(of: "veth ", with: "")
-        let bridge = try #require(report.steps.first { $0.step == "bridge" }).object.replacingOccurrences(of: "bridge ", with: "")
+        let veth = try #require(report.steps.first { $0.step == "veth" }).object.replacingOccurrences(
+            of: "veth ", with: "")
+        let bridge = try #require(report.steps.first { $0.step == "bridge" }).object.replacingOccurrences(
+            of: "bridge ", with: "")
         _ = try await d.hostSh("ip link set \(veth) down")
         (step, text) = try await brokenStep(d, ["web", "80"])
-        #expect(step == "veth" && text.contains("\(veth)") && text.contains("down") && text.contains("ip link set \(veth) up"), "\(text)")
-        #expect(try await d.hostSh("timeout 3 wget -qO- http://127.0.0.1:8080/ >/dev/null 2>&1; echo $?").stdout.trimmed != "0")
+        #expect(
+            step == "veth" && text.contains("\(veth)") && text.contains("down")
+                && text.contains("ip link set \(veth) up"), "\(text)")
+        #expect(
+            try await d.hostSh("timeout 3 wget -qO- http://127.0.0.1:8080/ >/dev/null 2>&1; echo $?").stdout.trimmed
+                != "0")
         _ = try await d.hostSh("ip link set \(veth) up")
         _ = try await d.hostSh("ip link set \(bridge) down")
         (step, text) = try await brokenStep(d, ["web", "80"])
@@ -175,7 +224,10 @@ import Glibc
         }
         try await d.startOffPool()
         try await d.ok(["network", "create", "app"])
-        try await d.ok(["run", "-d", "--name", "web", "--network", "app", "-p", "8080:80", "busybox", "httpd", "-f", "-p", "80", "-h", "/etc"])
+        try await d.ok([
+            "run", "-d", "--name", "web", "--network", "app", "-p", "8080:80", "busybox", "httpd", "-f", "-p", "80",
+            "-h", "/etc",
+        ])
         try await waitForListener(d, "web", ":80 ")
         let netId = try await d.ok(["network", "inspect", "-f", "{{.Id}}", "app"])
         let bridge = "br-" + netId.prefix(12)
@@ -219,7 +271,10 @@ import Glibc
         let hostRule = try #require(orphans.first { $0.hasPrefix("ip filter FORWARD handle") })
         #expect(orphans == planted.union([ruleObject, hostRule]), "\(orphans.sorted())")
         // A subnet overlapping a host route is a warning, not an orphan: --fix leaves it alone.
-        #expect(found.contains { $0.name.hasPrefix("subnet ") && $0.detail.contains("172.18.5.0/24") && $0.status == .warning })
+        #expect(
+            found.contains {
+                $0.name.hasPrefix("subnet ") && $0.detail.contains("172.18.5.0/24") && $0.status == .warning
+            })
         let human = try await d.cli(["doctor"])
         #expect(human.stdout.contains("WARN  orphan veth: veth veth0abc123 (on \(bridge))"), "\(human.stdout)")
 
@@ -240,7 +295,8 @@ import Glibc
         #expect(try await d.hostSh("ip route show 172.18.5.0/24").stdout.contains("up0"))
         let ruleset = try await d.hostSh("nft list table ip \(d.table)").stdout
         #expect(!ruleset.contains(fakeEp) && !ruleset.contains("00aa11bb22cc") && ruleset.contains("8080"))
-        let rows = try await d.machineSh("sqlite3 \(d.root)/berth.db \"select count(*) from addressAllocation where address='10.250.0.9'\"")
+        let rows = try await d.machineSh(
+            "sqlite3 \(d.root)/berth.db \"select count(*) from addressAllocation where address='10.250.0.9'\"")
         #expect(rows.stdout.trimmed == "0")
 
         // The live container and network are intact and still work.
@@ -252,12 +308,17 @@ import Glibc
         let again = try await doctorChecks(d, ["doctor", "--fix", "--format", "json"])
         #expect(!again.contains { $0.removed == true })
         // The reverse: a record whose kernel object vanished (web's veth deleted behind berth's back).
-        let veth = try #require(try await trace(d, ["web", "80"]).steps.first { $0.step == "veth" }).object.replacingOccurrences(of: "veth ", with: "")
+        let veth = try #require(try await trace(d, ["web", "80"]).steps.first { $0.step == "veth" }).object
+            .replacingOccurrences(of: "veth ", with: "")
         _ = try await d.hostSh("ip link del \(veth)")
         let vanished = try await d.cli(["doctor"])
-        #expect(vanished.status == 1 && vanished.stdout.contains("FAIL  endpoint \(veth)") && vanished.stdout.contains("berth restart web"), "\(vanished.stdout)")
+        #expect(
+            vanished.status == 1 && vanished.stdout.contains("FAIL  endpoint \(veth)")
+                && vanished.stdout.contains("berth restart web"), "\(vanished.stdout)")
         #expect(try await brokenStepName(d, ["web", "80"]) == "veth")
-        _ = try await d.hostSh("ip link del keepme0; ip link del veth1111111; ip link del foreignbr0; nft delete table ip filter; ip route del 172.18.5.0/24")
+        _ = try await d.hostSh(
+            "ip link del keepme0; ip link del veth1111111; ip link del foreignbr0; nft delete table ip filter; ip route del 172.18.5.0/24"
+        )
         _ = try await d.hostSh("umount \(d.netnsDirectory)/notours; rm -f \(d.netnsDirectory)/notours")
     }
 
@@ -265,7 +326,9 @@ import Glibc
 
     func doctorChecks(_ d: Daemon, _ args: [String]) async throws -> [DoctorCheck] {
         let r = try await d.cli(args)
-        return try r.stdout.split(separator: "\n").map { try JSONDecoder().decode(DoctorCheck.self, from: Data($0.utf8)) }
+        return try r.stdout.split(separator: "\n").map {
+            try JSONDecoder().decode(DoctorCheck.self, from: Data($0.utf8))
+        }
     }
 
     /// Waits (bounded) until the container's namespace has a socket listening on `address`.

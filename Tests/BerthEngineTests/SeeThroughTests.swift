@@ -1,10 +1,10 @@
 import Testing
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 @testable import BerthEngine
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// The pure parts of `berth trace` and `berth doctor`: /proc socket addresses and berth's name patterns.
 @Suite struct SeeThroughTests {

@@ -21,7 +21,8 @@ import Testing
     }
 
     @Test func anEmptyTableHasNothing() throws {
-        let r = try NftablesDriver.liveRuleset(json: #"{"nftables": [{"table": {"family": "ip", "name": "t", "handle": 1}}]}"#)
+        let r = try NftablesDriver.liveRuleset(
+            json: #"{"nftables": [{"table": {"family": "ip", "name": "t", "handle": 1}}]}"#)
         #expect(r.chains.isEmpty && r.rules.isEmpty && r.elements.isEmpty)
     }
 }

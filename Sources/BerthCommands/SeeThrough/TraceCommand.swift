@@ -28,7 +28,10 @@ struct TraceCommand: ParsableCommand {
             """)
 
     @Argument(help: "Container name or ID.") var container: String
-    @Argument(help: "The container's port, with /tcp (default) or /udp. Default: its first published port, else its first listening socket.")
+    @Argument(
+        help:
+            "The container's port, with /tcp (default) or /udp. Default: its first published port, else its first listening socket."
+    )
     var port: String?
     @Option(help: "Where the packet starts: host, a container, or an IPv4 address outside the host.") var from = "host"
     @Option(help: "The host address a client on the host dials (default 127.0.0.1).") var address: String?

@@ -28,14 +28,20 @@ struct Orphan: Sendable {
     var detail: String
 
     var check: DoctorCheck {
-        DoctorCheck(name: "orphan \(what)", status: .warning, detail: detail, fix: "berth doctor --fix removes it", object: object)
+        DoctorCheck(
+            name: "orphan \(what)", status: .warning, detail: detail, fix: "berth doctor --fix removes it",
+            object: object)
     }
 }
 
 /// berth's name patterns: host veth ends `veth<7 hex>`, user-network bridges `br-<12 hex>`.
 enum BerthNames {
-    static func isVeth(_ name: String) -> Bool { name.count == 11 && name.hasPrefix("veth") && isHex(name.dropFirst(4)) }
-    static func isBridge(_ name: String) -> Bool { name.count == 15 && name.hasPrefix("br-") && isHex(name.dropFirst(3)) }
+    static func isVeth(_ name: String) -> Bool {
+        name.count == 11 && name.hasPrefix("veth") && isHex(name.dropFirst(4))
+    }
+    static func isBridge(_ name: String) -> Bool {
+        name.count == 15 && name.hasPrefix("br-") && isHex(name.dropFirst(3))
+    }
     static func isHex(_ s: Substring) -> Bool { !s.isEmpty && s.allSatisfy { $0.isHexDigit && !$0.isUppercase } }
 }
 
@@ -47,11 +53,14 @@ extension NetworkEngine {
         let nets = try store.read { tx in try tx.networks() }
         let eps = try endpoints()
         let bridges = Set(nets.compactMap(\.bridge))
-        let conn = try NetlinkConnection(namespace: config.hostNamespace.path == NetworkNamespace.current.path ? nil : config.hostNamespace)
+        let conn = try NetlinkConnection(
+            namespace: config.hostNamespace.path == NetworkNamespace.current.path ? nil : config.hostNamespace)
         let links = try conn.links()
         // Docker names its bridges and veths the same way; with Docker on this host, a br-<hex> bridge
         // berth does not know may well be Docker's, so it is only reported, never removed.
-        let dockerHere = links.contains { $0.name == "docker0" } || FileSystem.exists("/run/docker.sock") || FileSystem.exists("/var/run/docker.sock")
+        let dockerHere =
+            links.contains { $0.name == "docker0" } || FileSystem.exists("/run/docker.sock")
+            || FileSystem.exists("/var/run/docker.sock")
         var orphanBridges: Set<Int> = []
         for l in links where l.kind == .bridge && BerthNames.isBridge(l.name) && !bridges.contains(l.name) {
             if dockerHere { continue }
@@ -70,7 +79,9 @@ extension NetworkEngine {
             out.append(
                 Orphan(
                     kind: .veth(l.name), what: "veth", object: l.name,
-                    detail: "veth \(l.name)\(master.map { " (on \($0))" } ?? "") matches berth's naming but no endpoint owns it"))
+                    detail:
+                        "veth \(l.name)\(master.map { " (on \($0))" } ?? "") matches berth's naming but no endpoint owns it"
+                ))
         }
         // nftables: elements and rules tagged with ids that no longer exist.
         if let driver = firewall as? NftablesDriver {
@@ -85,14 +96,18 @@ extension NetworkEngine {
                     out.append(
                         Orphan(
                             kind: .element(e), what: "nft element", object: "\(e.map) { \(e.key) }",
-                            detail: "element \(e.key) : \(e.value) of map \(e.map) (table ip \(config.firewallTable)) is tagged \(c), an endpoint that no longer exists"))
+                            detail:
+                                "element \(e.key) : \(e.value) of map \(e.map) (table ip \(config.firewallTable)) is tagged \(c), an endpoint that no longer exists"
+                        ))
                 }
                 for r in live.rules {
                     guard let c = r.comment, c.hasPrefix(netPrefix), !netTags.contains(c) else { continue }
                     out.append(
                         Orphan(
                             kind: .rule(r), what: "nft rule", object: "ip \(r.table) \(r.chain) handle \(r.handle)",
-                            detail: "rule \(r.handle) of chain \(r.chain) (table ip \(r.table)) is tagged \(c), a network that no longer exists"))
+                            detail:
+                                "rule \(r.handle) of chain \(r.chain) (table ip \(r.table)) is tagged \(c), a network that no longer exists"
+                        ))
                 }
             }
             if let host = try? driver.hostForwardChain() {
@@ -101,18 +116,24 @@ extension NetworkEngine {
                     out.append(
                         Orphan(
                             kind: .rule(r), what: "nft rule", object: "ip \(r.table) \(r.chain) handle \(r.handle)",
-                            detail: "rule \(r.handle) of the host's chain \(r.chain) (table ip \(r.table)) is tagged \(c), a network that no longer exists"))
+                            detail:
+                                "rule \(r.handle) of the host's chain \(r.chain) (table ip \(r.table)) is tagged \(c), a network that no longer exists"
+                        ))
                 }
             }
         }
         // IPAM: addresses held by endpoints that no longer exist (reservations have no owner).
         let epIds = Set(eps.map(\.id))
         for n in nets {
-            for a in try store.read({ tx in try tx.allocations(network: n.id) }) where !a.owner.isEmpty && !epIds.contains(a.owner) {
+            for a in try store.read({ tx in try tx.allocations(network: n.id) })
+            where !a.owner.isEmpty && !epIds.contains(a.owner) {
                 out.append(
                     Orphan(
-                        kind: .allocation(network: n.id, address: a.address), what: "allocation", object: "\(n.name) \(a.address)",
-                        detail: "address \(a.address) of network \(n.name) is allocated to \(Identifier.short(a.owner)), an endpoint that no longer exists"))
+                        kind: .allocation(network: n.id, address: a.address), what: "allocation",
+                        object: "\(n.name) \(a.address)",
+                        detail:
+                            "address \(a.address) of network \(n.name) is allocated to \(Identifier.short(a.owner)), an endpoint that no longer exists"
+                    ))
             }
         }
         return out
@@ -124,9 +145,16 @@ extension NetworkEngine {
         let driver = firewall as? NftablesDriver
         func report(_ o: Orphan, _ failure: String?) {
             if let failure {
-                out.append(DoctorCheck(name: "orphan \(o.what)", status: .failure, detail: "could not remove \(o.object): \(failure)", object: o.object))
+                out.append(
+                    DoctorCheck(
+                        name: "orphan \(o.what)", status: .failure, detail: "could not remove \(o.object): \(failure)",
+                        object: o.object))
             } else {
-                out.append(DoctorCheck(name: "removed \(o.what)", status: .ok, detail: "removed \(o.detail.prefix(1).lowercased() + o.detail.dropFirst())", object: o.object, removed: true))
+                out.append(
+                    DoctorCheck(
+                        name: "removed \(o.what)", status: .ok,
+                        detail: "removed \(o.detail.prefix(1).lowercased() + o.detail.dropFirst())", object: o.object,
+                        removed: true))
             }
         }
         // Elements and rules first (they name the veths and bridges), then addresses, veths, bridges.
@@ -160,7 +188,8 @@ extension NetworkEngine {
         try endpoints().filter { $0.state == .ready && (try? kernel.linkExists($0.hostInterface)) == false }.map { ep in
             DoctorCheck(
                 name: "endpoint \(ep.hostInterface)", status: .failure,
-                detail: "\(ep.ownerName)'s endpoint is recorded but its veth \(ep.hostInterface) is gone from the kernel: it has no network",
+                detail:
+                    "\(ep.ownerName)'s endpoint is recorded but its veth \(ep.hostInterface) is gone from the kernel: it has no network",
                 fix: "berth restart \(ep.ownerName)", object: ep.hostInterface)
         }
     }
@@ -177,7 +206,9 @@ extension ContainerEngine: DiagnosticsService {
             checks.append(
                 DoctorCheck(
                     name: "orphan objects", status: .ok,
-                    detail: "no orphaned berth veths, bridges, netns pins, nft elements or rules, allocations, container directories or mounts"))
+                    detail:
+                        "no orphaned berth veths, bridges, netns pins, nft elements or rules, allocations, container directories or mounts"
+                ))
         }
         return checks
     }
@@ -211,18 +242,24 @@ extension ContainerEngine: DiagnosticsService {
         for name in FileSystem.listDirectory(config.netnsDirectory) where !ids.contains(name) {
             let path = config.netnsDirectory + "/" + name
             if let i = try? NetworkNamespace(path: path).inode() { orphanInodes.insert(i) }
-            out.append(Orphan(kind: .netnsPin(path), what: "netns", object: path, detail: "network namespace pin \(path) belongs to no container"))
+            out.append(
+                Orphan(
+                    kind: .netnsPin(path), what: "netns", object: path,
+                    detail: "network namespace pin \(path) belongs to no container"))
         }
         if !config.namedNetnsDirectory.isEmpty {
             for name in FileSystem.listDirectory(config.namedNetnsDirectory) {
                 let path = config.namedNetnsDirectory + "/" + name
                 guard let i = try? NetworkNamespace(path: path).inode(), orphanInodes.contains(i) else { continue }
                 out.append(
-                    Orphan(kind: .namedNetns(path), what: "netns", object: path, detail: "named network namespace \(path) is the namespace of an orphaned pin"))
+                    Orphan(
+                        kind: .namedNetns(path), what: "netns", object: path,
+                        detail: "named network namespace \(path) is the namespace of an orphaned pin"))
             }
         }
         let prefix = config.containersDirectory + "/"
-        let mounts = ((try? FileSystem.readText("/proc/self/mountinfo")) ?? "").split(separator: "\n").compactMap { line -> String? in
+        let mounts = ((try? FileSystem.readText("/proc/self/mountinfo")) ?? "").split(separator: "\n").compactMap {
+            line -> String? in
             let f = line.split(separator: " ")
             guard f.count > 4 else { return nil }
             let point = String(f[4]).replacingOccurrences(of: "\\040", with: " ")
@@ -232,11 +269,17 @@ extension ContainerEngine: DiagnosticsService {
         for point in Set(mounts).sorted(by: { $0.count > $1.count }) {
             let id = String(point.dropFirst(prefix.count).prefix { $0 != "/" })
             guard !ids.contains(id) else { continue }
-            out.append(Orphan(kind: .mount(point), what: "mount", object: point, detail: "mount \(point) belongs to no container"))
+            out.append(
+                Orphan(
+                    kind: .mount(point), what: "mount", object: point, detail: "mount \(point) belongs to no container")
+            )
         }
         for name in FileSystem.listDirectory(config.containersDirectory) where !ids.contains(name) {
             let path = prefix + name
-            out.append(Orphan(kind: .containerDirectory(path), what: "container directory", object: path, detail: "container directory \(path) has no container record"))
+            out.append(
+                Orphan(
+                    kind: .containerDirectory(path), what: "container directory", object: path,
+                    detail: "container directory \(path) has no container record"))
         }
         return out
     }
@@ -247,13 +290,22 @@ extension ContainerEngine: DiagnosticsService {
         func attempt(_ o: Orphan, _ body: () throws -> Void) {
             do {
                 try body()
-                out.append(DoctorCheck(name: "removed \(o.what)", status: .ok, detail: "removed \(o.detail.prefix(1).lowercased() + o.detail.dropFirst())", object: o.object, removed: true))
+                out.append(
+                    DoctorCheck(
+                        name: "removed \(o.what)", status: .ok,
+                        detail: "removed \(o.detail.prefix(1).lowercased() + o.detail.dropFirst())", object: o.object,
+                        removed: true))
             } catch {
-                out.append(DoctorCheck(name: "orphan \(o.what)", status: .failure, detail: "could not remove \(o.object): \(error)", object: o.object))
+                out.append(
+                    DoctorCheck(
+                        name: "orphan \(o.what)", status: .failure, detail: "could not remove \(o.object): \(error)",
+                        object: o.object))
             }
         }
         for o in orphans { if case .mount(let p) = o.kind { attempt(o) { try FileSystem.unmount(p) } } }
-        for o in orphans { if case .namedNetns(let p) = o.kind { attempt(o) { try NetworkNamespace(path: p).delete() } } }
+        for o in orphans {
+            if case .namedNetns(let p) = o.kind { attempt(o) { try NetworkNamespace(path: p).delete() } }
+        }
         for o in orphans { if case .netnsPin(let p) = o.kind { attempt(o) { try NetworkNamespace(path: p).delete() } } }
         for o in orphans { if case .containerDirectory(let p) = o.kind { attempt(o) { try FileSystem.removeTree(p) } } }
         return out

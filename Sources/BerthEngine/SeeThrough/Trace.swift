@@ -9,20 +9,23 @@ import BerthSystem
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `berth trace`: the store says which objects a packet should meet; every step then reads the object
 /// itself from the kernel (nftables listing with counters, netlink links and routes, /proc sockets).
 extension ContainerEngine: TraceService {
-    public func trace(_ ref: String, port: UInt16?, proto: String, from: String, address: String?) async throws -> TraceReport {
+    public func trace(_ ref: String, port: UInt16?, proto: String, from: String, address: String?) async throws
+        -> TraceReport
+    {
         guard proto == "tcp" || proto == "udp" else {
             throw BerthError.invalid("invalid protocol \"\(proto)\": use tcp or udp")
         }
         var dial: IPv4Address?
         if let address {
             guard let a = IPv4Address(address) else {
-                throw BerthError.invalid("invalid address \"\(address)\": give the host's IPv4 address the client dials")
+                throw BerthError.invalid(
+                    "invalid address \"\(address)\": give the host's IPv4 address the client dials")
             }
             dial = a
         }
@@ -37,12 +40,15 @@ extension ContainerEngine: TraceService {
             origin = .external(a)
         } else {
             let s = try container(from)
-            origin = .container(s, await networks.dnsView(sandbox: s.sandbox), resolvConf: (try? FileSystem.readText(files(s.id).resolvConf)) ?? "")
+            origin = .container(
+                s, await networks.dnsView(sandbox: s.sandbox),
+                resolvConf: (try? FileSystem.readText(files(s.id).resolvConf)) ?? "")
         }
         let plan = TracePlan(
             target: target, networkMode: (try? spec(of: target).networkMode) ?? "", origin: origin, port: port,
             proto: proto, dial: dial, networks: nets, endpoints: eps, mappings: maps,
-            table: networks.config.firewallTable, hostNamespace: networks.config.hostNamespace, firewall: networks.firewall)
+            table: networks.config.firewallTable, hostNamespace: networks.config.hostNamespace,
+            firewall: networks.firewall)
         return try await DedicatedThread.run { plan.walk() }
     }
 }
@@ -117,7 +123,8 @@ struct TraceWalk {
         guard running(t, role: "container") else { return }
         if plan.networkMode == "none" {
             fail(
-                "network", "network mode none", "\(t.name) runs with --network none: it has only lo, nothing can reach it",
+                "network", "network mode none",
+                "\(t.name) runs with --network none: it has only lo, nothing can reach it",
                 fix: "recreate \(t.name) on a network (berth run --network NAME …)")
             return
         }
@@ -125,7 +132,8 @@ struct TraceWalk {
         ruleset = try? (plan.firewall as? NftablesDriver)?.liveRuleset(table: plan.table)
         guard let port = plan.port ?? defaultPort() else {
             fail(
-                "port", t.name, "\(t.name) publishes no port and nothing listens in its namespace, so there is no port to trace",
+                "port", t.name,
+                "\(t.name) publishes no port and nothing listens in its namespace, so there is no port to trace",
                 fix: "give the port: berth trace \(t.name) PORT[/tcp|udp]")
             return
         }
@@ -147,13 +155,17 @@ struct TraceWalk {
         let alive = c.state == .running && c.pid > 0 && kill(Int32(c.pid), 0) == 0
         if !alive {
             fail(
-                role, "container \(c.name)", "\(c.name) is \(c.state == .running ? "not running (its process is gone)" : c.state.rawValue): there is no process and no network namespace to reach",
+                role, "container \(c.name)",
+                "\(c.name) is \(c.state == .running ? "not running (its process is gone)" : c.state.rawValue): there is no process and no network namespace to reach",
                 fix: "berth start \(c.name)")
             return false
         }
         let netns = NetworkNamespace.of(pid: Int32(c.pid))
         let inode = (try? netns.inode()).map { " net:[\($0)]" } ?? ""
-        ok(role, "container \(c.name)", "\(c.name) is running, pid \(c.pid), network namespace \(c.sandbox.isEmpty ? "of pid \(c.pid)" : c.sandbox)\(inode)")
+        ok(
+            role, "container \(c.name)",
+            "\(c.name) is running, pid \(c.pid), network namespace \(c.sandbox.isEmpty ? "of pid \(c.pid)" : c.sandbox)\(inode)"
+        )
         return true
     }
 
@@ -172,34 +184,54 @@ struct TraceWalk {
         let external: IPv4Address? = if case .external(let a) = plan.origin { a } else { nil }
         let dial = plan.dial ?? external.flatMap(localAddress(toward:)) ?? IPv4Address(0x7f00_0001)
         let epIds = Set(eps.map(\.id))
-        let all = plan.mappings.filter { epIds.contains($0.endpointId) && $0.containerPort == Int(port) && $0.proto == plan.proto }
+        let all = plan.mappings.filter {
+            epIds.contains($0.endpointId) && $0.containerPort == Int(port) && $0.proto == plan.proto
+        }
         // Internal networks have no published ports and no way out, whatever -p said.
         let internalNets = eps.compactMap { network($0.networkId) }.filter(\.internal)
         let open = all.filter { m in network(m.networkId)?.internal == false }
         if open.isEmpty, let n = internalNets.first {
             fail(
-                "publish", "network \(n.name)", "\(t.name) is on the internal network \(n.name): berth publishes no ports there and its members have no way in or out",
-                fix: "connect \(t.name) to a non-internal network (berth network connect NET \(t.name)) and publish there, or reach it from a container on \(n.name)")
+                "publish", "network \(n.name)",
+                "\(t.name) is on the internal network \(n.name): berth publishes no ports there and its members have no way in or out",
+                fix:
+                    "connect \(t.name) to a non-internal network (berth network connect NET \(t.name)) and publish there, or reach it from a container on \(n.name)"
+            )
             return
         }
         guard !open.isEmpty else {
-            let others = plan.mappings.filter { epIds.contains($0.endpointId) }.map { "\($0.containerPort)/\($0.proto)" }
+            let others = plan.mappings.filter { epIds.contains($0.endpointId) }.map {
+                "\($0.containerPort)/\($0.proto)"
+            }
             fail(
-                "publish", "port \(port)/\(plan.proto)", "port \(port)/\(plan.proto) of \(t.name) is not published\(others.isEmpty ? "" : " (published: \(Set(others).sorted().joined(separator: ", ")))")",
-                fix: "recreate \(t.name) with -p HOSTPORT:\(port)\(plan.proto == "udp" ? "/udp" : "") (berth run -p 8080:\(port) …)")
+                "publish", "port \(port)/\(plan.proto)",
+                "port \(port)/\(plan.proto) of \(t.name) is not published\(others.isEmpty ? "" : " (published: \(Set(others).sorted().joined(separator: ", ")))")",
+                fix:
+                    "recreate \(t.name) with -p HOSTPORT:\(port)\(plan.proto == "udp" ? "/udp" : "") (berth run -p 8080:\(port) …)"
+            )
             return
         }
         let matching = open.filter { $0.hostIP.isEmpty || $0.hostIP == "0.0.0.0" || $0.hostIP == dial.description }
-        guard let m = matching.sorted(by: { !$0.hostIP.isEmpty && $0.hostIP != "0.0.0.0" && ($1.hostIP.isEmpty || $1.hostIP == "0.0.0.0") }).first else {
+        guard
+            let m = matching.sorted(by: {
+                !$0.hostIP.isEmpty && $0.hostIP != "0.0.0.0" && ($1.hostIP.isEmpty || $1.hostIP == "0.0.0.0")
+            }).first
+        else {
             let publishedOn = open.map { "\($0.hostIP):\($0.hostPort)" }.joined(separator: ", ")
             fail(
-                "publish", "port \(port)/\(plan.proto)", "port \(port)/\(plan.proto) of \(t.name) is published on \(publishedOn) only, not on \(dial)",
-                fix: "dial \(open[0].hostIP):\(open[0].hostPort) (berth trace \(t.name) \(port) --address \(open[0].hostIP)), or publish on every address (-p \(open[0].hostPort):\(port))")
+                "publish", "port \(port)/\(plan.proto)",
+                "port \(port)/\(plan.proto) of \(t.name) is published on \(publishedOn) only, not on \(dial)",
+                fix:
+                    "dial \(open[0].hostIP):\(open[0].hostPort) (berth trace \(t.name) \(port) --address \(open[0].hostIP)), or publish on every address (-p \(open[0].hostPort):\(port))"
+            )
             return
         }
         destination = "\(dial):\(m.hostPort)/\(plan.proto)"
-        guard let ep = eps.first(where: { $0.id == m.endpointId }), let n = network(ep.networkId), let bridge = n.bridge else {
-            fail("publish", "port \(port)/\(plan.proto)", "the mapping's endpoint or network is gone from berth's store", fix: "berth doctor --fix")
+        guard let ep = eps.first(where: { $0.id == m.endpointId }), let n = network(ep.networkId), let bridge = n.bridge
+        else {
+            fail(
+                "publish", "port \(port)/\(plan.proto)", "the mapping's endpoint or network is gone from berth's store",
+                fix: "berth doctor --fix")
             return
         }
         let specific = !(m.hostIP.isEmpty || m.hostIP == "0.0.0.0")
@@ -207,23 +239,31 @@ struct TraceWalk {
         let key = specific ? "\(m.hostIP) . \(m.hostPort)" : "\(m.hostPort)"
         let value = "\(m.containerIP) . \(m.containerPort)"
         guard let rs = ruleset else {
-            fail("publish", "table ip \(plan.table)", "berth's nftables table ip \(plan.table) cannot be listed", fix: "berth doctor (is nftables installed?); berth doctor --fix rewrites the table")
+            fail(
+                "publish", "table ip \(plan.table)", "berth's nftables table ip \(plan.table) cannot be listed",
+                fix: "berth doctor (is nftables installed?); berth doctor --fix rewrites the table")
             return
         }
         guard let element = rs.elements.first(where: { $0.map == map && $0.key == key }), element.value == value else {
             fail(
-                "publish", "map \(map) of table ip \(plan.table)", "the mapping \(key) : \(value) is in berth's store but not in the kernel's map \(map)",
+                "publish", "map \(map) of table ip \(plan.table)",
+                "the mapping \(key) : \(value) is in berth's store but not in the kernel's map \(map)",
                 fix: "berth doctor --fix (rewrites berth's table from its store)")
             return
         }
-        ok("publish", "map \(map) of table ip \(plan.table)", "\(specific ? m.hostIP : "any local address"):\(m.hostPort) → \(value.replacingOccurrences(of: " . ", with: ":")) (element tagged \(element.comment ?? "-"))")
+        ok(
+            "publish", "map \(map) of table ip \(plan.table)",
+            "\(specific ? m.hostIP : "any local address"):\(m.hostPort) → \(value.replacingOccurrences(of: " . ", with: ":")) (element tagged \(element.comment ?? "-"))"
+        )
 
         let hook = external == nil ? "output" : "prerouting"
         let order = ["tcp-addr", "tcp", "udp-addr", "udp"]
         let published = rs.rules.filter { $0.chain == "published" }
         let index = order.firstIndex(of: "\(plan.proto)\(specific ? "-addr" : "")") ?? 0
         guard rs.chains.contains(hook), index < published.count else {
-            fail("dnat", "chain \(hook) of table ip \(plan.table)", "the DNAT rules of berth's table are missing", fix: "berth doctor --fix (rewrites berth's table)")
+            fail(
+                "dnat", "chain \(hook) of table ip \(plan.table)", "the DNAT rules of berth's table are missing",
+                fix: "berth doctor --fix (rewrites berth's table)")
             return
         }
         let dnat = published[index]
@@ -236,21 +276,27 @@ struct TraceWalk {
             let forwarding = try? plan.hostNamespace.runHere { try Sysctl.read("net.ipv4.ip_forward") }
             guard forwarding == "1" else {
                 fail(
-                    "ip_forward", "net.ipv4.ip_forward", "net.ipv4.ip_forward is \(forwarding ?? "unreadable"): the host does not route packets from outside into \(bridge)",
+                    "ip_forward", "net.ipv4.ip_forward",
+                    "net.ipv4.ip_forward is \(forwarding ?? "unreadable"): the host does not route packets from outside into \(bridge)",
                     fix: "sysctl -w net.ipv4.ip_forward=1 (berth doctor --fix sets it)")
                 return
             }
-            ok("ip_forward", "net.ipv4.ip_forward", "net.ipv4.ip_forward is 1: the host routes between its interfaces and \(bridge)")
+            ok(
+                "ip_forward", "net.ipv4.ip_forward",
+                "net.ipv4.ip_forward is 1: the host routes between its interfaces and \(bridge)")
         } else if dial.isLoopback {
             let path = Sysctl.path(components: ["net", "ipv4", "conf", bridge, "route_localnet"])
             let v = try? plan.hostNamespace.runHere { try Sysctl.read(atPath: path) }
             guard v == "1" else {
                 fail(
-                    "route_localnet", "net.ipv4.conf.\(bridge).route_localnet", "route_localnet is \(v ?? "unreadable") on \(bridge): the kernel drops packets from 127.0.0.1 DNAT'ed onto the bridge",
+                    "route_localnet", "net.ipv4.conf.\(bridge).route_localnet",
+                    "route_localnet is \(v ?? "unreadable") on \(bridge): the kernel drops packets from 127.0.0.1 DNAT'ed onto the bridge",
                     fix: "sysctl -w net.ipv4.conf.\(bridge).route_localnet=1 (berth doctor --fix sets it)")
                 return
             }
-            ok("route_localnet", "net.ipv4.conf.\(bridge).route_localnet", "route_localnet is 1 on \(bridge): 127.0.0.1 may be DNAT'ed onto the bridge")
+            ok(
+                "route_localnet", "net.ipv4.conf.\(bridge).route_localnet",
+                "route_localnet is 1 on \(bridge): 127.0.0.1 may be DNAT'ed onto the bridge")
         }
         guard let containerIP = IPv4Address(m.containerIP), route(to: containerIP, bridge: bridge) else { return }
         if external != nil {
@@ -264,7 +310,9 @@ struct TraceWalk {
                     "oifname \"\(bridge)\" ip saddr 127.0.0.0/8 ct status dnat masquerade: the source becomes \(n.gateway ?? "the bridge address") (\(connections(masq[2].packets)) so far)",
                     packets: masq[2].packets)
             } else {
-                fail("masquerade", "chain postrouting of table ip \(plan.table)", "the masquerade rules of \(n.name) are missing", fix: "berth doctor --fix (rewrites berth's table)")
+                fail(
+                    "masquerade", "chain postrouting of table ip \(plan.table)",
+                    "the masquerade rules of \(n.name) are missing", fix: "berth doctor --fix (rewrites berth's table)")
                 return
             }
         }
@@ -280,30 +328,46 @@ struct TraceWalk {
         let theirs = targetEndpoints
         if mine.isEmpty {
             fail(
-                "source", "container \(s.name)", "\(s.name) has no endpoint on a berth network (it uses the host's namespace, none, or another container's)",
+                "source", "container \(s.name)",
+                "\(s.name) has no endpoint on a berth network (it uses the host's namespace, none, or another container's)",
                 fix: "for a host-network container trace --from host; for container:X trace --from X")
             return
         }
-        guard let pair = theirs.lazy.compactMap({ te in mine.first(where: { $0.networkId == te.networkId }).map { ($0, te) } }).first,
+        guard
+            let pair = theirs.lazy.compactMap({ te in
+                mine.first(where: { $0.networkId == te.networkId }).map { ($0, te) }
+            }).first,
             let n = network(pair.1.networkId), let bridge = n.bridge
         else {
             let srcNets = mine.compactMap { network($0.networkId)?.name }
             let dstNets = theirs.compactMap { network($0.networkId)?.name }
             var counter = ""
             var packets: UInt64?
-            if let first = mine.first, let rules = ruleset?.rules.filter({ $0.chain == "from-\(Identifier.short(first.networkId))" && $0.packets != nil }), let drop = rules.first {
+            if let first = mine.first,
+                let rules = ruleset?.rules.filter({
+                    $0.chain == "from-\(Identifier.short(first.networkId))" && $0.packets != nil
+                }), let drop = rules.first
+            {
                 packets = drop.packets
-                counter = " (chain from-\(Identifier.short(first.networkId)) drop rule: \(drop.packets ?? 0) packet\(drop.packets == 1 ? "" : "s") dropped so far)"
+                counter =
+                    " (chain from-\(Identifier.short(first.networkId)) drop rule: \(drop.packets ?? 0) packet\(drop.packets == 1 ? "" : "s") dropped so far)"
             }
             let epIds = Set(theirs.map(\.id))
-            let published = plan.mappings.first { epIds.contains($0.endpointId) && $0.containerPort == Int(port) && $0.proto == plan.proto }
+            let published = plan.mappings.first {
+                epIds.contains($0.endpointId) && $0.containerPort == Int(port) && $0.proto == plan.proto
+            }
             let gw = mine.first.flatMap { network($0.networkId)?.gateway }
             var fix = "connect them: berth network connect \(dstNets.first ?? "NET") \(s.name)"
-            if let published, let gw { fix += "; or dial the published port through the host: \(gw):\(published.hostPort)" }
+            if let published, let gw {
+                fix += "; or dial the published port through the host: \(gw):\(published.hostPort)"
+            }
             steps.append(
                 TraceStep(
-                    step: "isolation", object: "networks \(srcNets.joined(separator: ",")) → \(dstNets.joined(separator: ","))", status: .broken,
-                    detail: "\(s.name) (on \(srcNets.joined(separator: ", "))) and \(t.name) (on \(dstNets.joined(separator: ", "))) share no network: berth drops traffic between networks\(counter)",
+                    step: "isolation",
+                    object: "networks \(srcNets.joined(separator: ",")) → \(dstNets.joined(separator: ","))",
+                    status: .broken,
+                    detail:
+                        "\(s.name) (on \(srcNets.joined(separator: ", "))) and \(t.name) (on \(dstNets.joined(separator: ", "))) share no network: berth drops traffic between networks\(counter)",
                     fix: fix, packets: packets))
             broken = true
             return
@@ -313,22 +377,35 @@ struct TraceWalk {
         // Name resolution: berth's resolver answers on user-defined networks only.
         if n.predefined {
             fail(
-                "dns", "network \(n.name)", "\(s.name) and \(t.name) share only the default bridge, where container names do not resolve (dial \(dst.ipv4 ?? "its address") instead)",
-                fix: "put both on a user-defined network: berth network create NET; berth network connect NET \(s.name); berth network connect NET \(t.name)")
+                "dns", "network \(n.name)",
+                "\(s.name) and \(t.name) share only the default bridge, where container names do not resolve (dial \(dst.ipv4 ?? "its address") instead)",
+                fix:
+                    "put both on a user-defined network: berth network create NET; berth network connect NET \(s.name); berth network connect NET \(t.name)"
+            )
             return
         }
-        let answer = view.records.first { $0.network == n.id && $0.names.contains { $0.labels.joined(separator: ".") == t.name } }
+        let answer = view.records.first {
+            $0.network == n.id && $0.names.contains { $0.labels.joined(separator: ".") == t.name }
+        }
         guard resolvConf.contains("127.0.0.11"), let answer else {
             fail(
-                "dns", "resolver 127.0.0.11 in \(s.name)", "berth's resolver in \(s.name) does not answer \(t.name)\(resolvConf.contains("127.0.0.11") ? "" : " (its resolv.conf does not point at 127.0.0.11)")",
-                fix: "berth dns \(s.name) shows what it answers; reconnecting (berth network disconnect/connect \(n.name) \(s.name)) registers the names again")
+                "dns", "resolver 127.0.0.11 in \(s.name)",
+                "berth's resolver in \(s.name) does not answer \(t.name)\(resolvConf.contains("127.0.0.11") ? "" : " (its resolv.conf does not point at 127.0.0.11)")",
+                fix:
+                    "berth dns \(s.name) shows what it answers; reconnecting (berth network disconnect/connect \(n.name) \(s.name)) registers the names again"
+            )
             return
         }
-        ok("dns", "resolver 127.0.0.11 in \(s.name)", "\(t.name) → \(answer.address) (network \(n.name), answered by berth's embedded resolver)")
+        ok(
+            "dns", "resolver 127.0.0.11 in \(s.name)",
+            "\(t.name) → \(answer.address) (network \(n.name), answered by berth's embedded resolver)")
         guard sandboxStep(src, role: "source eth0") else { return }
         guard vethStep(src, bridge: bridge, role: "source veth") else { return }
         guard bridgeStep(bridge) else { return }
-        ok("forward", "bridge \(bridge)", "\(s.name) and \(t.name) share network \(n.name): the bridge switches the frame, no NAT and no routing\(n.internal ? " (internal network: members may talk to each other)" : "")")
+        ok(
+            "forward", "bridge \(bridge)",
+            "\(s.name) and \(t.name) share network \(n.name): the bridge switches the frame, no NAT and no routing\(n.internal ? " (internal network: members may talk to each other)" : "")"
+        )
         guard vethStep(dst, bridge: bridge) else { return }
         guard sandboxStep(dst) else { return }
         listener(port: port, address: IPv4Address(dst.ipv4 ?? ""))
@@ -345,19 +422,29 @@ struct TraceWalk {
             if hostLinks.first(where: { $0.name == bridge })?.isUp != true { return bridgeStep(bridge) }
             fail(
                 "route", "route to \(ip)",
-                best.map { "the host routes \(ip) via \(name ?? "?") (route \($0.destination?.description ?? "default")), not via \(bridge): another route overlaps the network" }
+                best.map {
+                    "the host routes \(ip) via \(name ?? "?") (route \($0.destination?.description ?? "default")), not via \(bridge): another route overlaps the network"
+                }
                     ?? "the host has no route to \(ip)",
-                fix: best == nil ? "berth doctor --fix (re-adds the bridge address and its route)" : "remove the overlapping route, or recreate the network with another --subnet")
+                fix: best == nil
+                    ? "berth doctor --fix (re-adds the bridge address and its route)"
+                    : "remove the overlapping route, or recreate the network with another --subnet")
             return false
         }
-        ok("route", "route \(best.destination?.description ?? "default") dev \(bridge)", "\(ip) is routed out of \(bridge)")
+        ok(
+            "route", "route \(best.destination?.description ?? "default") dev \(bridge)",
+            "\(ip) is routed out of \(bridge)")
         return true
     }
 
     /// Routed (not local) traffic meets berth's forward chain and any other firewall's FORWARD chain.
     mutating func forwardFilter(network n: NetworkRecord, bridge: String) -> Bool {
-        guard let driver = plan.firewall as? NftablesDriver, let host = try? plan.hostNamespace.runHere({ try driver.hostForwardChain() }) else {
-            ok("forward", "chain forward of table ip \(plan.table)", "to-\(Identifier.short(n.id)): ct status dnat accept")
+        guard let driver = plan.firewall as? NftablesDriver,
+            let host = try? plan.hostNamespace.runHere({ try driver.hostForwardChain() })
+        else {
+            ok(
+                "forward", "chain forward of table ip \(plan.table)",
+                "to-\(Identifier.short(n.id)): ct status dnat accept")
             return true
         }
         if host.policyDrop {
@@ -369,41 +456,65 @@ struct TraceWalk {
                     fix: "berth doctor --fix (adds berth's narrow accept rules for its bridges), or restart berthd")
                 return false
             }
-            ok("forward", "chain FORWARD of table ip filter", "policy drop, but berth's accept rules for \(bridge) are there (\(ours.count) rules tagged \(tag(n.id)))")
+            ok(
+                "forward", "chain FORWARD of table ip filter",
+                "policy drop, but berth's accept rules for \(bridge) are there (\(ours.count) rules tagged \(tag(n.id)))"
+            )
         }
-        ok("forward", "chain forward of table ip \(plan.table)", "to-\(Identifier.short(n.id)): ct status dnat accept (a published port)")
+        ok(
+            "forward", "chain forward of table ip \(plan.table)",
+            "to-\(Identifier.short(n.id)): ct status dnat accept (a published port)")
         return true
     }
 
     mutating func bridgeStep(_ bridge: String) -> Bool {
         guard let b = hostLinks.first(where: { $0.name == bridge }) else {
-            fail("bridge", "bridge \(bridge)", "the bridge \(bridge) does not exist in the kernel", fix: "berth doctor --fix (recreates missing bridges)")
+            fail(
+                "bridge", "bridge \(bridge)", "the bridge \(bridge) does not exist in the kernel",
+                fix: "berth doctor --fix (recreates missing bridges)")
             return false
         }
         guard b.isUp else {
-            fail("bridge", "bridge \(bridge)", "the bridge \(bridge) is down (and the kernel removed its routes)", fix: "ip link set \(bridge) up")
+            fail(
+                "bridge", "bridge \(bridge)", "the bridge \(bridge) is down (and the kernel removed its routes)",
+                fix: "ip link set \(bridge) up")
             return false
         }
-        let addrs = ((try? hostConnection().addresses(on: .index(b.index), family: .ipv4)) ?? []).map(\.address.description)
-        ok("bridge", "bridge \(bridge)", "\(bridge) (index \(b.index)) is up\(b.hasCarrier ? ", carrier" : ", no carrier"), \(addrs.joined(separator: ", "))")
+        let addrs = ((try? hostConnection().addresses(on: .index(b.index), family: .ipv4)) ?? []).map(
+            \.address.description)
+        ok(
+            "bridge", "bridge \(bridge)",
+            "\(bridge) (index \(b.index)) is up\(b.hasCarrier ? ", carrier" : ", no carrier"), \(addrs.joined(separator: ", "))"
+        )
         return true
     }
 
     mutating func vethStep(_ ep: EndpointRecord, bridge: String, role: String = "veth") -> Bool {
         guard let v = hostLinks.first(where: { $0.name == ep.hostInterface }) else {
-            fail(role, "veth \(ep.hostInterface)", "the host end \(ep.hostInterface) of \(ep.ownerName)'s veth pair is gone", fix: "berth restart \(ep.ownerName) (makes the pair again)")
+            fail(
+                role, "veth \(ep.hostInterface)",
+                "the host end \(ep.hostInterface) of \(ep.ownerName)'s veth pair is gone",
+                fix: "berth restart \(ep.ownerName) (makes the pair again)")
             return false
         }
         let master = hostLinks.first { $0.index == v.masterIndex }?.name
         guard master == bridge else {
-            fail(role, "veth \(ep.hostInterface)", "\(ep.hostInterface) is enslaved to \(master ?? "nothing"), not to \(bridge)", fix: "ip link set \(ep.hostInterface) master \(bridge)")
+            fail(
+                role, "veth \(ep.hostInterface)",
+                "\(ep.hostInterface) is enslaved to \(master ?? "nothing"), not to \(bridge)",
+                fix: "ip link set \(ep.hostInterface) master \(bridge)")
             return false
         }
         guard v.isUp else {
-            fail(role, "veth \(ep.hostInterface)", "\(ep.hostInterface) (the host end of \(ep.ownerName)'s veth pair) is down", fix: "ip link set \(ep.hostInterface) up")
+            fail(
+                role, "veth \(ep.hostInterface)",
+                "\(ep.hostInterface) (the host end of \(ep.ownerName)'s veth pair) is down",
+                fix: "ip link set \(ep.hostInterface) up")
             return false
         }
-        ok(role, "veth \(ep.hostInterface)", "\(ep.hostInterface)@if\(v.parentIndex.map(String.init) ?? "?") (index \(v.index)) is up, on \(bridge)")
+        ok(
+            role, "veth \(ep.hostInterface)",
+            "\(ep.hostInterface)@if\(v.parentIndex.map(String.init) ?? "?") (index \(v.index)) is up, on \(bridge)")
         return true
     }
 
@@ -413,19 +524,31 @@ struct TraceWalk {
         guard let c = try? NetlinkConnection(namespace: NetworkNamespace(path: ep.sandbox)),
             let link = try? c.link(named: ep.sandboxInterface)
         else {
-            fail(role, object, "\(ep.ownerName) has no \(ep.sandboxInterface) in its namespace \(ep.sandbox)", fix: "berth restart \(ep.ownerName)")
+            fail(
+                role, object, "\(ep.ownerName) has no \(ep.sandboxInterface) in its namespace \(ep.sandbox)",
+                fix: "berth restart \(ep.ownerName)")
             return false
         }
         let addrs = ((try? c.addresses(on: .index(link.index), family: .ipv4)) ?? []).compactMap(\.address.ipv4)
         guard link.isUp else {
-            fail(role, object, "\(ep.sandboxInterface) in \(ep.ownerName) is down", fix: "berth exec \(ep.ownerName) ip link set \(ep.sandboxInterface) up (or berth restart \(ep.ownerName))")
+            fail(
+                role, object, "\(ep.sandboxInterface) in \(ep.ownerName) is down",
+                fix:
+                    "berth exec \(ep.ownerName) ip link set \(ep.sandboxInterface) up (or berth restart \(ep.ownerName))"
+            )
             return false
         }
         guard let want = ep.ipv4, addrs.contains(where: { $0.address.description == want }) else {
-            fail(role, object, "\(ep.sandboxInterface) in \(ep.ownerName) lacks its address \(ep.ipv4 ?? "?") (has \(addrs.map(\.description).joined(separator: ", ")))", fix: "berth restart \(ep.ownerName)")
+            fail(
+                role, object,
+                "\(ep.sandboxInterface) in \(ep.ownerName) lacks its address \(ep.ipv4 ?? "?") (has \(addrs.map(\.description).joined(separator: ", ")))",
+                fix: "berth restart \(ep.ownerName)")
             return false
         }
-        ok(role, object, "\(ep.sandboxInterface)@if\(link.parentIndex.map(String.init) ?? "?") (index \(link.index)) is up with \(addrs.map(\.description).joined(separator: ", "))")
+        ok(
+            role, object,
+            "\(ep.sandboxInterface)@if\(link.parentIndex.map(String.init) ?? "?") (index \(link.index)) is up with \(addrs.map(\.description).joined(separator: ", "))"
+        )
         return true
     }
 
@@ -436,24 +559,31 @@ struct TraceWalk {
         let object = "\(plan.proto) sockets in \(t.name)'s namespace"
         guard !onPort.isEmpty else {
             // berth's own resolver sockets (127.0.0.11, see NetworkEngine+DNS) are not the user's servers.
-            let others = Set(all.filter { $0.address != "127.0.0.11" }.map { "\($0.port)" }).sorted { (Int($0) ?? 0) < (Int($1) ?? 0) }
+            let others = Set(all.filter { $0.address != "127.0.0.11" }.map { "\($0.port)" }).sorted {
+                (Int($0) ?? 0) < (Int($1) ?? 0)
+            }
             fail(
-                "listener", object, "nothing listens on \(port)/\(plan.proto) in \(t.name)\(others.isEmpty ? "" : " (listening: \(others.joined(separator: ", ")))")",
+                "listener", object,
+                "nothing listens on \(port)/\(plan.proto) in \(t.name)\(others.isEmpty ? "" : " (listening: \(others.joined(separator: ", ")))")",
                 fix: "start the server inside \(t.name) on port \(port), or trace the port it uses")
             return
         }
-        let reachable = onPort.filter { s in s.address == "0.0.0.0" || s.address == "::" || address.map { s.address == $0.description } ?? !s.isLoopback }
+        let reachable = onPort.filter { s in
+            s.address == "0.0.0.0" || s.address == "::" || address.map { s.address == $0.description } ?? !s.isLoopback
+        }
         guard let s = reachable.first else {
             let bound = onPort.map(\.endpoint).joined(separator: ", ")
             fail(
-                "listener", object, "the server in \(t.name) listens on \(bound) only: packets arriving on eth0 for \(address?.description ?? "its address") do not reach it",
+                "listener", object,
+                "the server in \(t.name) listens on \(bound) only: packets arriving on eth0 for \(address?.description ?? "its address") do not reach it",
                 fix: "make the server listen on 0.0.0.0 (all addresses) inside \(t.name)")
             return
         }
         let owner = ProcSockets.owner(inode: s.inode, near: Int32(t.pid))
         ok(
             "listener", object,
-            "\(s.endpoint) \(plan.proto == "tcp" ? "LISTEN" : "bound"), socket inode \(s.inode)\(owner.map { ", process \($0.name) (pid \($0.pid))" } ?? "")")
+            "\(s.endpoint) \(plan.proto == "tcp" ? "LISTEN" : "bound"), socket inode \(s.inode)\(owner.map { ", process \($0.name) (pid \($0.pid))" } ?? "")"
+        )
     }
 
     // MARK: helpers
@@ -462,7 +592,8 @@ struct TraceWalk {
     func connections(_ n: UInt64?) -> String { "\(n ?? 0) connection\(n == 1 ? "" : "s")" }
 
     func hostConnection() throws -> NetlinkConnection {
-        try NetlinkConnection(namespace: plan.hostNamespace.path == NetworkNamespace.current.path ? nil : plan.hostNamespace)
+        try NetlinkConnection(
+            namespace: plan.hostNamespace.path == NetworkNamespace.current.path ? nil : plan.hostNamespace)
     }
 
     /// The host address a client at `a` would dial: one on the interface whose subnet holds `a`.
@@ -493,7 +624,9 @@ enum ProcSockets {
                 // tcp: 0A = LISTEN; udp: 07 = unconnected (bound, receiving from anyone).
                 guard f[3] == (proto == "tcp" ? "0A" : "07") else { continue }
                 let local = f[1].split(separator: ":")
-                guard local.count == 2, let port = UInt16(local[1], radix: 16), let inode = UInt64(f[9]) else { continue }
+                guard local.count == 2, let port = UInt16(local[1], radix: 16), let inode = UInt64(f[9]) else {
+                    continue
+                }
                 out.append(Entry(address: decode(String(local[0])), port: port, inode: inode))
             }
         }
@@ -515,7 +648,8 @@ enum ProcSockets {
         if bytes[0..<10].allSatisfy({ $0 == 0 }) && bytes[10] == 0xff && bytes[11] == 0xff {
             return bytes[12...].map(String.init).joined(separator: ".")
         }
-        return stride(from: 0, to: 16, by: 2).map { String(UInt16(bytes[$0]) << 8 | UInt16(bytes[$0 + 1]), radix: 16) }.joined(separator: ":")
+        return stride(from: 0, to: 16, by: 2).map { String(UInt16(bytes[$0]) << 8 | UInt16(bytes[$0 + 1]), radix: 16) }
+            .joined(separator: ":")
     }
 
     /// The process holding the socket `inode`: /proc/*/fd entries reading `socket:[inode]`, among the
@@ -526,8 +660,10 @@ enum ProcSockets {
         for entry in FileSystem.listDirectory("/proc") {
             guard let p = Int32(entry) else { continue }
             if let netns, (try? NetworkNamespace.of(pid: p).inode()) != netns { continue }
-            for fd in FileSystem.listDirectory("/proc/\(p)/fd") where (try? FileSystem.readLink("/proc/\(p)/fd/\(fd)")) == needle {
-                let name = ((try? FileSystem.readText("/proc/\(p)/comm")) ?? "?").trimmingCharacters(in: .whitespacesAndNewlines)
+            for fd in FileSystem.listDirectory("/proc/\(p)/fd")
+            where (try? FileSystem.readLink("/proc/\(p)/fd/\(fd)")) == needle {
+                let name = ((try? FileSystem.readText("/proc/\(p)/comm")) ?? "?").trimmingCharacters(
+                    in: .whitespacesAndNewlines)
                 return (p, name)
             }
         }

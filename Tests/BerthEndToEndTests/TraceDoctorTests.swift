@@ -322,6 +322,53 @@ import Testing
         _ = try await d.hostSh("umount \(d.netnsDirectory)/notours; rm -f \(d.netnsDirectory)/notours")
     }
 
+    /// With Docker on the host, bridges and veths named like berth's may be Docker's: reported never, removed never.
+    @Test func doctorLeavesDockerLookalikesAlone() async throws {
+        let d = try Daemon()
+        defer { d.close() }
+        try await d.startOffPool()
+        let plant = try await d.hostSh(
+            """
+            set -e
+            ip link add docker0 type bridge
+            ip link add br-0123456789ab type bridge
+            ip link add veth7654321 type veth peer name dockerp0 && ip link set veth7654321 master br-0123456789ab
+            """)
+        #expect(plant.succeeded, "\(plant.stderr)")
+        let fixed = try await doctorChecks(d, ["doctor", "--fix", "--format", "json"])
+        #expect(!fixed.contains { $0.removed == true || $0.name.hasPrefix("orphan ") && $0.status != .ok }, "\(fixed)")
+        let links = try await d.hostSh("ip -o link show").stdout
+        #expect(links.contains("br-0123456789ab") && links.contains("veth7654321"))
+        _ = try await d.hostSh("ip link del veth7654321; ip link del br-0123456789ab; ip link del docker0")
+    }
+
+    /// The default bridge: containers reach each other by address only, so tracing by name names DNS.
+    @Test func traceOnTheDefaultBridgeNamesDNS() async throws {
+        let d = try Daemon()
+        defer { d.close() }
+        try await d.startOffPool()
+        // busybox's UDP server: udhcpd, bound to 0.0.0.0:67.
+        try await d.ok([
+            "run", "-d", "--name", "web", "-p", "6767:67/udp", "busybox", "sh", "-c",
+            "printf 'interface eth0\\nlease_file /tmp/leases\\n' > /tmp/u.conf; touch /tmp/leases; exec udhcpd -f /tmp/u.conf",
+        ])
+        try await d.ok(["run", "-d", "--name", "client", "busybox", "sleep", "300"])
+        let (step, text) = try await brokenStep(d, ["web", "67/udp", "--from", "client"])
+        #expect(step == "dns" && text.contains("default bridge"), "\(text)")
+        // UDP from the host: the published port, and the bound socket of nc.
+        var report = try await trace(d, ["web", "67/udp"])
+        for _ in 0..<50 where report.firstBroken?.step == "listener" {
+            try await Task.sleep(nanoseconds: 100_000_000)
+            report = try await trace(d, ["web", "67/udp"])
+        }
+        #expect(report.firstBroken == nil, "\(report.steps)")
+        #expect(report.destination == "127.0.0.1:6767/udp")
+        let listener = try #require(report.steps.last)
+        #expect(
+            listener.detail.contains("0.0.0.0:67 bound") && listener.detail.contains("process udhcpd"),
+            "\(listener.detail)")
+    }
+
     func brokenStepName(_ d: Daemon, _ args: [String]) async throws -> String { try await brokenStep(d, args).0 }
 
     func doctorChecks(_ d: Daemon, _ args: [String]) async throws -> [DoctorCheck] {

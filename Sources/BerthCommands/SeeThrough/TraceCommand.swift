@@ -9,19 +9,19 @@ struct TraceCommand: ParsableCommand {
         commandName: "trace",
         abstract: "Show the path a packet takes to a container's port, step by step, and where it breaks.",
         discussion: """
-            Each step is read from the live kernel, not from berth's records: the element of berth's nftables
-            map and the DNAT rule with its packet counter, the route to the bridge, the masquerade rule, the
-            bridge and the host veth with their state, the container's eth0 and address (read inside its
+            Each step is read from the live kernel, not from berth's records: the element of berth's nftables \
+            map and the DNAT rule with its packet counter, the route to the bridge, the masquerade rule, the \
+            bridge and the host veth with their state, the container's eth0 and address (read inside its \
             namespace), and the socket listening on the port with the process that owns it.
 
-            --from host (the default) traces a client on the host dialing 127.0.0.1 (or --address) and the
-            published port; --from ADDRESS a client outside the host at that IPv4 address (routed: ip_forward
-            and the FORWARD chains matter); --from CONTAINER another container, by name through berth's
+            --from host (the default) traces a client on the host dialing 127.0.0.1 (or --address) and the \
+            published port; --from ADDRESS a client outside the host at that IPv4 address (routed: ip_forward \
+            and the FORWARD chains matter); --from CONTAINER another container, by name through berth's \
             resolver when they share a network, else the isolation between networks.
 
-            The first broken step is named with what to do: container stopped, port not published or
-            published on another address, network internal, isolation, a FORWARD drop policy from another
-            firewall without berth's accept rules, ip_forward off, bridge or veth down, nothing listening,
+            The first broken step is named with what to do: container stopped, port not published or \
+            published on another address, network internal, isolation, a FORWARD drop policy from another \
+            firewall without berth's accept rules, ip_forward off, bridge or veth down, nothing listening, \
             or a server bound to 127.0.0.1 inside the container.
 
             Exit status: 0 when the path is whole, 1 when a step is broken (or on an error).

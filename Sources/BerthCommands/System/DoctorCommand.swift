@@ -8,20 +8,20 @@ struct DoctorCommand: ParsableCommand {
         commandName: "doctor",
         abstract: "Check the host for what breaks container networking, and say what to do.",
         discussion: """
-            Checks, read from the live kernel and compared with berth's store: ip_forward, berth's nftables
-            table, a FORWARD drop policy from another firewall (Docker's) without berth's accept rules,
-            br_netfilter, bridges missing from the kernel, endpoints whose veth vanished, subnets overlapping
-            host routes, and orphaned berth objects: veths named veth<7 hex> that no endpoint owns, bridges
-            br-<12 hex> of no network (only reported when Docker is on the host: those may be Docker's), netns
-            pins under $BERTH_RUN/netns (and their /run/netns names) of no container, nft map elements and
-            rules tagged with endpoints or networks that no longer exist, IPAM allocations of vanished
+            Checks, read from the live kernel and compared with berth's store: ip_forward, berth's nftables \
+            table, a FORWARD drop policy from another firewall (Docker's) without berth's accept rules, \
+            br_netfilter, bridges missing from the kernel, endpoints whose veth vanished, subnets overlapping \
+            host routes, and orphaned berth objects: veths named veth<7 hex> that no endpoint owns, bridges \
+            br-<12 hex> of no network (only reported when Docker is on the host: those may be Docker's), netns \
+            pins under $BERTH_RUN/netns (and their /run/netns names) of no container, nft map elements and \
+            rules tagged with endpoints or networks that no longer exist, IPAM allocations of vanished \
             endpoints, container directories without records and mounts of no container.
 
-            --fix removes exactly the orphans found (and says what it removed), adds berth's FORWARD accept
-            rules, recreates missing bridges, rewrites berth's table and sets ip_forward; running it again
+            --fix removes exactly the orphans found (and says what it removed), adds berth's FORWARD accept \
+            rules, recreates missing bridges, rewrites berth's table and sets ip_forward; running it again \
             finds nothing more to remove.
 
-            Exit status: 1 when a check fails (a FAIL line: something is broken now, or a removal failed);
+            Exit status: 1 when a check fails (a FAIL line: something is broken now, or a removal failed); \
             0 otherwise, warnings (WARN: orphans, overlaps) included.
             """)
 

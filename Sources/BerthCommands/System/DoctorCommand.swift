@@ -12,7 +12,7 @@ struct DoctorCommand: ParsableCommand {
             table, a FORWARD drop policy from another firewall (Docker's) without berth's accept rules, \
             br_netfilter, bridges missing from the kernel, endpoints whose veth vanished, subnets overlapping \
             host routes, and orphaned berth objects: veths named veth<7 hex> that no endpoint owns, bridges \
-            br-<12 hex> of no network (only reported when Docker is on the host: those may be Docker's), netns \
+            br-<12 hex> of no network (left alone when Docker is on the host: its bridges are named the same), netns \
             pins under $BERTH_RUN/netns (and their /run/netns names) of no container, nft map elements and \
             rules tagged with endpoints or networks that no longer exist, IPAM allocations of vanished \
             endpoints, container directories without records and mounts of no container.

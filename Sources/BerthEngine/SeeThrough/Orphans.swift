@@ -57,7 +57,7 @@ extension NetworkEngine {
             namespace: config.hostNamespace.path == NetworkNamespace.current.path ? nil : config.hostNamespace)
         let links = try conn.links()
         // Docker names its bridges and veths the same way; with Docker on this host, a br-<hex> bridge
-        // berth does not know may well be Docker's, so it is only reported, never removed.
+        // berth does not know may well be Docker's, so it is left alone (neither reported nor removed).
         let dockerHere =
             links.contains { $0.name == "docker0" } || FileSystem.exists("/run/docker.sock")
             || FileSystem.exists("/var/run/docker.sock")

@@ -166,13 +166,28 @@ import Testing
             step == "isolation" && text.contains("share no network")
                 && text.contains("berth network connect app stranger"), "\(text)")
 
-        // From outside the host (routed): the path is whole, then ip_forward=0 breaks it.
+        // From outside the host (routed): a client namespace on the far end of the test uplink dials the
+        // host's 198.51.100.1:8080 for real, beside each trace. Whole, then ip_forward=0 breaks it.
+        let outside = "btc" + TestSupport.randomHex(6)
+        defer { _ = try? Subprocess.run(["ip", "netns", "del", outside]) }
+        let client = try await d.hostSh(
+            "ip netns add \(outside) && ip link set up1 netns \(outside) && ip -n \(outside) addr add 198.51.100.2/24 dev up1"
+                + " && ip -n \(outside) link set up1 up && ip -n \(outside) route add default via 198.51.100.1")
+        #expect(client.succeeded, "\(client.stderr)")
+        func fromOutside() async throws -> Bool {
+            let r = try await d.machineSh(
+                "ip netns exec \(outside) timeout 3 busybox wget -qO- http://198.51.100.1:8080/hostname")
+            return r.succeeded && r.stdout.trimmed.count == 12
+        }
         (step, text) = try await brokenStep(d, ["web", "80", "--from", "198.51.100.2"])
         #expect(step == "", "\(text)")
+        #expect(try await fromOutside())
         _ = try await d.hostSh("sysctl -qw net.ipv4.ip_forward=0")
         (step, text) = try await brokenStep(d, ["web", "80", "--from", "198.51.100.2"])
         #expect(step == "ip_forward" && text.contains("net.ipv4.ip_forward is 0"), "\(text)")
+        #expect(!(try await fromOutside()))
         _ = try await d.hostSh("sysctl -qw net.ipv4.ip_forward=1")
+        #expect(try await fromOutside())
 
         // Another firewall's FORWARD policy drop without berth's accept rules; doctor --fix adds them.
         let foreign = try await d.hostSh(
@@ -182,12 +197,14 @@ import Testing
         #expect(!(try await d.hostSh("nft list chain ip filter FORWARD").stdout.contains(d.table + ":net:")))
         (step, text) = try await brokenStep(d, ["web", "80", "--from", "198.51.100.2"])
         #expect(step == "forward" && text.contains("policy drop") && text.contains("berth doctor --fix"), "\(text)")
+        #expect(!(try await fromOutside()))
         let doctor = try await d.cli(["doctor"])
         #expect(doctor.status == 1 && doctor.stdout.contains("FAIL  forward-policy"), "\(doctor.stdout)")
         _ = try await d.cli(["doctor", "--fix"])
         #expect(try await d.hostSh("nft list chain ip filter FORWARD").stdout.contains(d.table + ":net:"))
         (step, text) = try await brokenStep(d, ["web", "80", "--from", "198.51.100.2"])
         #expect(step == "", "\(text)")
+        #expect(try await fromOutside())
         _ = try await d.hostSh("nft delete table ip filter")
 
         // The host veth down, then the bridge down.

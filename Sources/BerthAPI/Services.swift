@@ -33,12 +33,18 @@ public struct DoctorCheck: Codable, Sendable, Equatable {
     public var detail: String
     /// What to do about it, when something is to be done.
     public var fix: String?
+    /// The object concerned (a link name, a path, a map element), for orphans.
+    public var object: String?
+    /// True when `berth doctor --fix` removed the object.
+    public var removed: Bool?
 
-    public init(name: String, status: Status, detail: String, fix: String? = nil) {
+    public init(name: String, status: Status, detail: String, fix: String? = nil, object: String? = nil, removed: Bool? = nil) {
         self.name = name
         self.status = status
         self.detail = detail
         self.fix = fix
+        self.object = object
+        self.removed = removed
     }
 
     enum CodingKeys: String, CodingKey {
@@ -46,6 +52,8 @@ public struct DoctorCheck: Codable, Sendable, Equatable {
         case status = "Status"
         case detail = "Detail"
         case fix = "Fix"
+        case object = "Object"
+        case removed = "Removed"
     }
 }
 

@@ -119,6 +119,18 @@ enum ContainerRoutes {
                 return .empty(200)
             },
             Route("GET", "/berth/containers/{id}/dns") { req in try .json(try await containers.dnsReport(req.id)) },
+            Route("GET", "/berth/containers/{id}/trace") { req in
+                guard let tracer = containers as? any TraceService else { throw BerthError.notFound("this daemon cannot trace") }
+                let port = try req.query["port"].flatMap { p -> UInt16? in
+                    if p.isEmpty { return nil }
+                    guard let n = UInt16(p), n > 0 else { throw BerthError.invalid("invalid port \"\(p)\": give a number from 1 to 65535") }
+                    return n
+                }
+                return try .json(
+                    try await tracer.trace(
+                        req.id, port: port, proto: req.query["proto"] ?? "tcp", from: req.query["from"] ?? "host",
+                        address: req.query["address"].flatMap { $0.isEmpty ? nil : $0 }))
+            },
             Route("GET", "/images/json") { _ in try .json(try await images.listImages()) },
             Route("GET", "/images/{name}/json") { req in try .json(try await images.inspectImage(req.parameters["name"] ?? "")) },
             Route("DELETE", "/images/{name}") { req in

@@ -23,7 +23,7 @@ public struct BerthCLI: ParsableCommand {
             InspectCommand.self, TopCommand.self, PortCommand.self, WaitCommand.self, DNSCommand.self,
             ImagesCommand.self, ImportCommand.self, LoadCommand.self, RmiCommand.self,
             NetworkCommand.self, DoctorCommand.self, VersionCommand.self, InfoCommand.self,
-            TopologyCommand.self, NsCommand.self, DebugCommand.self,
+            TopologyCommand.self, NsCommand.self, DebugCommand.self, TraceCommand.self,
         ])
 
     public init() {}

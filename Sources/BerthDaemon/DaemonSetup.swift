@@ -73,7 +73,7 @@ extension DaemonSetup {
         let server = APIServer(
             socketPath: socketPath,
             routes: Routes.all(
-                networks: setup.engine, system: SystemInfo(setup: setup), diagnostics: setup.engine,
+                networks: setup.engine, system: SystemInfo(setup: setup), diagnostics: setup.containers,
                 containers: setup.containers, images: ImageAPI(store: setup.images, containers: setup.containers),
                 seeThrough: setup.containers))
         try await server.start()

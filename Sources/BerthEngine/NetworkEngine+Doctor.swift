@@ -1,6 +1,7 @@
 import BerthAPI
 import BerthAddressing
 import BerthCore
+import BerthFirewall
 import BerthIPAM
 import BerthStore
 import BerthSystem
@@ -36,7 +37,16 @@ extension NetworkEngine: DiagnosticsService {
         }
 
         // Another firewall's FORWARD policy.
-        if (try? firewall.hostForwardPolicyIsDrop()) == true {
+        let hostForward = try? (firewall as? NftablesDriver)?.hostForwardChain()
+        let tagged = Set((hostForward?.rules ?? []).compactMap(\.comment))
+        let unaccepted = bridgeNets.filter { !tagged.contains(FirewallState(table: config.firewallTable).tag(network: $0.id)) }
+        if hostForward?.policyDrop == true, !unaccepted.isEmpty {
+            checks.append(
+                DoctorCheck(
+                    name: "forward-policy", status: .failure,
+                    detail: "the host's ip filter FORWARD policy is drop (another firewall, such as Docker's) and berth's accept rules are missing for \(unaccepted.compactMap(\.bridge).joined(separator: ", ")): forwarded traffic of those networks is dropped",
+                    fix: "berth doctor --fix (adds berth's narrow accept rules, tagged \(config.firewallTable):net:…)"))
+        } else if (try? firewall.hostForwardPolicyIsDrop()) == true {
             checks.append(
                 DoctorCheck(
                     name: "forward-policy", status: .ok,

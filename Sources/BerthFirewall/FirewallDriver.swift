@@ -20,7 +20,7 @@ public protocol FirewallDriver: Sendable {
     /// Throws `.notFound` when the table does not exist.
     func listRuleset(table: String) throws -> String
 
-    /// The packet and byte counts of the counted rules in `table` (drops and hairpin decisions), so a
+    /// The packet and byte counts of the counted rules in `table` (drops, DNAT and masquerade), so a
     /// user or test can see which rule a packet met.
     func counters(table: String) throws -> [RuleCounter]
 

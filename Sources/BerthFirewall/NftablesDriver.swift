@@ -106,7 +106,7 @@ public struct NftablesDriver: FirewallDriver {
     // MARK: running nft
 
     /// `nft -j -a list chain ip filter FORWARD`, or nil when that table or chain does not exist.
-    private func hostForwardListing() throws -> NftListing? {
+    func hostForwardListing() throws -> NftListing? {
         let r = try nft([
             "-j", "-a", "list", "chain", "ip", RulesetBuilder.hostFilterTable, RulesetBuilder.hostForwardChain,
         ])
@@ -118,7 +118,7 @@ public struct NftablesDriver: FirewallDriver {
         return try Self.listing(r.stdout, what: "chain ip filter FORWARD")
     }
 
-    private func runScript(_ script: String, what: String) throws {
+    func runScript(_ script: String, what: String) throws {
         let r = try nft(["-f", "-"], input: script)
         guard r.succeeded else {
             throw BerthError(
@@ -127,7 +127,7 @@ public struct NftablesDriver: FirewallDriver {
         }
     }
 
-    private func nft(_ args: [String], input: String? = nil) throws -> SubprocessResult {
+    func nft(_ args: [String], input: String? = nil) throws -> SubprocessResult {
         let argv = [nft] + args
         let bytes = input.map { Array($0.utf8) }
         // nft's messages come from strerror; the C locale keeps them in the English `meansAbsent` reads.
@@ -146,11 +146,11 @@ public struct NftablesDriver: FirewallDriver {
     }
 
     /// nft reports a missing table or chain as ENOENT ("No such file or directory").
-    private static func meansAbsent(_ r: SubprocessResult) -> Bool {
+    static func meansAbsent(_ r: SubprocessResult) -> Bool {
         r.stderr.contains("No such file or directory")
     }
 
-    private static func listing(_ json: String, what: String) throws -> NftListing {
+    static func listing(_ json: String, what: String) throws -> NftListing {
         do {
             return try NftListing(json: json)
         } catch {
@@ -158,7 +158,7 @@ public struct NftablesDriver: FirewallDriver {
         }
     }
 
-    private static func trimmed(_ s: String) -> String {
+    static func trimmed(_ s: String) -> String {
         var s = Substring(s)
         while s.last?.isWhitespace == true { s.removeLast() }
         return String(s)

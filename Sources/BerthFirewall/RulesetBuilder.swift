@@ -83,12 +83,13 @@ public enum RulesetBuilder {
                 w.line("fib daddr type local jump published\(base)")
             }
             w.blank()
+            // Counted, so `berth trace` shows how many connections each DNAT and masquerade rule has taken.
             // Specific-address maps first: 127.0.0.1:8080 wins over *:8080 for traffic to 127.0.0.1.
             // A lookup miss ends the rule without a verdict, so unpublished ports fall through untouched.
             w.block("chain published") { w in
                 for proto in TransportProtocol.allCases {
-                    w.line("dnat ip to ip daddr . \(proto) dport map @pub-\(proto)-addr\(base)")
-                    w.line("dnat ip to \(proto) dport map @pub-\(proto)\(base)")
+                    w.line("counter dnat ip to ip daddr . \(proto) dport map @pub-\(proto)-addr\(base)")
+                    w.line("counter dnat ip to \(proto) dport map @pub-\(proto)\(base)")
                 }
             }
             w.blank()
@@ -97,9 +98,9 @@ public enum RulesetBuilder {
                 for n in networks where !n.internal {
                     let tag = comment(state.tag(network: n.id))
                     let br = "\"\(n.bridge)\""
-                    w.line("oifname != \(br) ip saddr \(n.subnet) masquerade\(tag)")
-                    w.line("oifname \(br) ip saddr \(n.subnet) ct status dnat masquerade\(tag)")
-                    w.line("oifname \(br) ip saddr 127.0.0.0/8 ct status dnat masquerade\(tag)")
+                    w.line("oifname != \(br) ip saddr \(n.subnet) counter masquerade\(tag)")
+                    w.line("oifname \(br) ip saddr \(n.subnet) ct status dnat counter masquerade\(tag)")
+                    w.line("oifname \(br) ip saddr 127.0.0.0/8 ct status dnat counter masquerade\(tag)")
                 }
             }
             w.blank()

@@ -73,3 +73,30 @@ import Testing
         #expect(BerthCLI.helpMessage().contains("BERTH_NO_AUTOSTART"))
     }
 }
+
+@Suite struct TraceCommandTests {
+    @Test func portSpecsAndOptionsParse() throws {
+        #expect(try TraceCommand.parse("80") == (80, "tcp"))
+        #expect(try TraceCommand.parse("53/udp") == (53, "udp"))
+        #expect(throws: (any Error).self) { try TraceCommand.parse("0") }
+        #expect(throws: (any Error).self) { try TraceCommand.parse("80/sctp") }
+        #expect(throws: (any Error).self) { try BerthCLI.parseAsRoot(["trace", "web", "http"]) }
+        let parsed = try BerthCLI.parseAsRoot(["trace", "web", "80/tcp", "--from", "client", "--format", "json"])
+        let t = try #require(parsed as? TraceCommand)
+        #expect(t.container == "web" && t.port == "80/tcp" && t.from == "client" && t.format == "json")
+    }
+
+    @Test func humanViewNumbersStepsAndNamesTheBreak() {
+        let r = TraceReport(
+            container: "web", from: "host", destination: "127.0.0.1:8080/tcp",
+            steps: [
+                TraceStep(step: "container", object: "container web", status: .ok, detail: "web is running"),
+                TraceStep(step: "veth", object: "veth1234567", status: .broken, detail: "veth1234567 is down", fix: "ip link set veth1234567 up"),
+            ])
+        let text = TraceCommand.render(r)
+        #expect(text.contains("  1 ✓ container"))
+        #expect(text.contains("  2 ✗ veth"))
+        #expect(text.contains("fix: ip link set veth1234567 up"))
+        #expect(text.contains("broken at step 2 (veth): veth1234567 is down"))
+    }
+}

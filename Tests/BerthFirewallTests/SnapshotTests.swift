@@ -45,10 +45,10 @@ import Testing
                 }
 
                 chain published {
-                    dnat ip to ip daddr . tcp dport map @pub-tcp-addr comment "berth"
-                    dnat ip to tcp dport map @pub-tcp comment "berth"
-                    dnat ip to ip daddr . udp dport map @pub-udp-addr comment "berth"
-                    dnat ip to udp dport map @pub-udp comment "berth"
+                    counter dnat ip to ip daddr . tcp dport map @pub-tcp-addr comment "berth"
+                    counter dnat ip to tcp dport map @pub-tcp comment "berth"
+                    counter dnat ip to ip daddr . udp dport map @pub-udp-addr comment "berth"
+                    counter dnat ip to udp dport map @pub-udp comment "berth"
                 }
 
                 chain postrouting {
@@ -102,17 +102,17 @@ import Testing
                 }
 
                 chain published {
-                    dnat ip to ip daddr . tcp dport map @pub-tcp-addr comment "berth"
-                    dnat ip to tcp dport map @pub-tcp comment "berth"
-                    dnat ip to ip daddr . udp dport map @pub-udp-addr comment "berth"
-                    dnat ip to udp dport map @pub-udp comment "berth"
+                    counter dnat ip to ip daddr . tcp dport map @pub-tcp-addr comment "berth"
+                    counter dnat ip to tcp dport map @pub-tcp comment "berth"
+                    counter dnat ip to ip daddr . udp dport map @pub-udp-addr comment "berth"
+                    counter dnat ip to udp dport map @pub-udp comment "berth"
                 }
 
                 chain postrouting {
                     type nat hook postrouting priority srcnat; policy accept;
-                    oifname != "br-aaaa11112222" ip saddr 172.18.0.0/16 masquerade comment "berth:net:aaaa11112222"
-                    oifname "br-aaaa11112222" ip saddr 172.18.0.0/16 ct status dnat masquerade comment "berth:net:aaaa11112222"
-                    oifname "br-aaaa11112222" ip saddr 127.0.0.0/8 ct status dnat masquerade comment "berth:net:aaaa11112222"
+                    oifname != "br-aaaa11112222" ip saddr 172.18.0.0/16 counter masquerade comment "berth:net:aaaa11112222"
+                    oifname "br-aaaa11112222" ip saddr 172.18.0.0/16 ct status dnat counter masquerade comment "berth:net:aaaa11112222"
+                    oifname "br-aaaa11112222" ip saddr 127.0.0.0/8 ct status dnat counter masquerade comment "berth:net:aaaa11112222"
                 }
 
                 chain forward {
@@ -178,17 +178,17 @@ import Testing
                 }
 
                 chain published {
-                    dnat ip to ip daddr . tcp dport map @pub-tcp-addr comment "berth"
-                    dnat ip to tcp dport map @pub-tcp comment "berth"
-                    dnat ip to ip daddr . udp dport map @pub-udp-addr comment "berth"
-                    dnat ip to udp dport map @pub-udp comment "berth"
+                    counter dnat ip to ip daddr . tcp dport map @pub-tcp-addr comment "berth"
+                    counter dnat ip to tcp dport map @pub-tcp comment "berth"
+                    counter dnat ip to ip daddr . udp dport map @pub-udp-addr comment "berth"
+                    counter dnat ip to udp dport map @pub-udp comment "berth"
                 }
 
                 chain postrouting {
                     type nat hook postrouting priority srcnat; policy accept;
-                    oifname != "br-aaaa11112222" ip saddr 172.18.0.0/16 masquerade comment "berth:net:aaaa11112222"
-                    oifname "br-aaaa11112222" ip saddr 172.18.0.0/16 ct status dnat masquerade comment "berth:net:aaaa11112222"
-                    oifname "br-aaaa11112222" ip saddr 127.0.0.0/8 ct status dnat masquerade comment "berth:net:aaaa11112222"
+                    oifname != "br-aaaa11112222" ip saddr 172.18.0.0/16 counter masquerade comment "berth:net:aaaa11112222"
+                    oifname "br-aaaa11112222" ip saddr 172.18.0.0/16 ct status dnat counter masquerade comment "berth:net:aaaa11112222"
+                    oifname "br-aaaa11112222" ip saddr 127.0.0.0/8 ct status dnat counter masquerade comment "berth:net:aaaa11112222"
                 }
 
                 chain forward {
@@ -280,17 +280,17 @@ import Testing
                 }
 
                 chain published {
-                    dnat ip to ip daddr . tcp dport map @pub-tcp-addr comment "berth"
-                    dnat ip to tcp dport map @pub-tcp comment "berth"
-                    dnat ip to ip daddr . udp dport map @pub-udp-addr comment "berth"
-                    dnat ip to udp dport map @pub-udp comment "berth"
+                    counter dnat ip to ip daddr . tcp dport map @pub-tcp-addr comment "berth"
+                    counter dnat ip to tcp dport map @pub-tcp comment "berth"
+                    counter dnat ip to ip daddr . udp dport map @pub-udp-addr comment "berth"
+                    counter dnat ip to udp dport map @pub-udp comment "berth"
                 }
 
                 chain postrouting {
                     type nat hook postrouting priority srcnat; policy accept;
-                    oifname != "br-aaaa11112222" ip saddr 172.18.0.0/16 masquerade comment "berth:net:aaaa11112222"
-                    oifname "br-aaaa11112222" ip saddr 172.18.0.0/16 ct status dnat masquerade comment "berth:net:aaaa11112222"
-                    oifname "br-aaaa11112222" ip saddr 127.0.0.0/8 ct status dnat masquerade comment "berth:net:aaaa11112222"
+                    oifname != "br-aaaa11112222" ip saddr 172.18.0.0/16 counter masquerade comment "berth:net:aaaa11112222"
+                    oifname "br-aaaa11112222" ip saddr 172.18.0.0/16 ct status dnat counter masquerade comment "berth:net:aaaa11112222"
+                    oifname "br-aaaa11112222" ip saddr 127.0.0.0/8 ct status dnat counter masquerade comment "berth:net:aaaa11112222"
                 }
 
                 chain forward {
@@ -356,17 +356,17 @@ import Testing
                 }
 
                 chain published {
-                    dnat ip to ip daddr . tcp dport map @pub-tcp-addr comment "berth"
-                    dnat ip to tcp dport map @pub-tcp comment "berth"
-                    dnat ip to ip daddr . udp dport map @pub-udp-addr comment "berth"
-                    dnat ip to udp dport map @pub-udp comment "berth"
+                    counter dnat ip to ip daddr . tcp dport map @pub-tcp-addr comment "berth"
+                    counter dnat ip to tcp dport map @pub-tcp comment "berth"
+                    counter dnat ip to ip daddr . udp dport map @pub-udp-addr comment "berth"
+                    counter dnat ip to udp dport map @pub-udp comment "berth"
                 }
 
                 chain postrouting {
                     type nat hook postrouting priority srcnat; policy accept;
-                    oifname != "br-aaaa11112222" ip saddr 172.18.0.0/16 masquerade comment "berth:net:aaaa11112222"
-                    oifname "br-aaaa11112222" ip saddr 172.18.0.0/16 ct status dnat masquerade comment "berth:net:aaaa11112222"
-                    oifname "br-aaaa11112222" ip saddr 127.0.0.0/8 ct status dnat masquerade comment "berth:net:aaaa11112222"
+                    oifname != "br-aaaa11112222" ip saddr 172.18.0.0/16 counter masquerade comment "berth:net:aaaa11112222"
+                    oifname "br-aaaa11112222" ip saddr 172.18.0.0/16 ct status dnat counter masquerade comment "berth:net:aaaa11112222"
+                    oifname "br-aaaa11112222" ip saddr 127.0.0.0/8 ct status dnat counter masquerade comment "berth:net:aaaa11112222"
                 }
 
                 chain forward {

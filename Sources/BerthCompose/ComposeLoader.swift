@@ -32,11 +32,30 @@ public enum ComposeLoader {
             tree = tree.map { YAMLTree.merge($0, t) } ?? t
         }
         let fallbackName = (directory as NSString).lastPathComponent
-        return try parse(tree ?? .null(.init(file: "compose", line: 1)), projectName: projectName, fallbackName: fallbackName)
+        var project = try parse(
+            tree ?? .null(.init(file: "compose", line: 1)), projectName: projectName, fallbackName: fallbackName,
+            variables: variables)
+        // env_file: read relative to the project directory; `environment` wins over the files.
+        for i in project.services.indices {
+            var fromFiles: [String: String] = [:]
+            for file in project.services[i].envFiles {
+                let path = file.path.hasPrefix("/") ? file.path : directory + "/" + file.path
+                guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+                    throw BerthError.invalid(
+                        "\(file.origin): service \(project.services[i].name), key env_file: cannot read \(path); create it or remove it from env_file")
+                }
+                fromFiles.merge(Interpolation.parseDotEnv(text)) { _, new in new }
+            }
+            project.services[i].environment = fromFiles.merging(project.services[i].environment) { _, own in own }
+        }
+        project.directory = directory
+        return project
     }
 
     /// Parses and validates an already-read tree.
-    static func parse(_ root: YAMLTree, projectName: String?, fallbackName: String) throws -> ComposeProject {
+    static func parse(_ root: YAMLTree, projectName: String?, fallbackName: String, variables: [String: String] = [:])
+        throws -> ComposeProject
+    {
         var warnings: [String] = []
         guard let top = root.entries else { throw BerthError.invalid("\(root.origin): a compose file is a mapping with a services key") }
         let topKeys: Set<String> = ["version", "name", "services", "networks", "volumes", "configs", "secrets"]
@@ -56,7 +75,17 @@ public enum ComposeLoader {
         }
         var services: [ComposeService] = []
         for (key, value) in serviceEntries {
-            services.append(try parseService(key, value, networks: networks, warnings: &warnings))
+            services.append(try parseService(key, value, networks: networks, variables: variables, warnings: &warnings))
+        }
+        // network_mode service:X names a service of this file, and starts after it.
+        let origins = Dictionary(uniqueKeysWithValues: serviceEntries.map { ($0.key, $0.value["network_mode"]?.origin ?? $0.value.origin) })
+        for i in services.indices {
+            guard case .service(let other) = services[i].networkMode else { continue }
+            guard services.contains(where: { $0.name == other }) else {
+                throw BerthError.invalid(
+                    "\(origins[services[i].name].map { "\($0): " } ?? "")service \(services[i].name), key network_mode: service \"\(other)\" is not defined in this project")
+            }
+            if !services[i].dependsOn.contains(other) { services[i].dependsOn.append(other) }
         }
         // Services without networks or a network mode join <project>_default.
         let needsDefault = services.contains { $0.networkMode == nil && $0.networks.isEmpty }
@@ -74,7 +103,7 @@ public enum ComposeLoader {
     }
 
     /// Compose's project-name rule: lowercase letters, digits, `-` and `_`.
-    static func sanitize(_ s: String) -> String {
+    public static func sanitize(_ s: String) -> String {
         String(s.lowercased().filter { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") })
     }
 
@@ -112,9 +141,10 @@ public enum ComposeLoader {
         "cpus",
     ]
 
-    static func parseService(_ name: String, _ v: YAMLTree, networks: [ComposeNetwork], warnings: inout [String]) throws
-        -> ComposeService
-    {
+    static func parseService(
+        _ name: String, _ v: YAMLTree, networks: [ComposeNetwork], variables: [String: String] = [:],
+        warnings: inout [String]
+    ) throws -> ComposeService {
         var s = ComposeService(name: name)
         guard let entries = v.entries else { throw BerthError.invalid("\(v.origin): service \(name) must be a mapping") }
         func at(_ key: String) -> String { "service \(name), key \(key)" }
@@ -124,8 +154,14 @@ public enum ComposeLoader {
             case "image": s.image = try str(value, what)
             case "command": s.command = try commandLine(value, what)
             case "entrypoint": s.entrypoint = try commandLine(value, what)
-            case "environment": s.environment.merge(try dict(value, what)) { _, new in new }
-            case "env_file": warnings.append("\(value.origin): \(what): env_file is read relative to the project directory by the CLI")
+            case "environment":
+                // `- KEY` (no `=`) or `KEY:` with no value takes KEY from the environment compose runs in.
+                var env = try dict(value, what, bareKeys: true)
+                for (k, v) in env where v == nil { env[k] = variables[k].map { .some($0) } ?? .none }
+                s.environment.merge(env.compactMapValues { $0 }) { _, new in new }
+            case "env_file":
+                s.envFiles = try stringOrList(value, what).map { ComposeEnvFile(path: $0, origin: value.origin.description) }
+            case "container_name": s.containerName = try str(value, what)
             case "ports": s.ports = try list(value, what).flatMap { try parsePorts($0, what) }
             case "expose": s.expose = try list(value, what).map { try str($0, what) }
             case "network_mode":
@@ -150,11 +186,30 @@ public enum ComposeLoader {
                                 ipv4Address: try cfg["ipv4_address"].map { try str($0, what) }))
                     }
                 }
+                for n in s.networks {
+                    if let ip = n.ipv4Address, !isIPv4(ip) {
+                        throw BerthError.invalid("\(value.origin): \(what): ipv4_address \"\(ip)\" is not an IPv4 address")
+                    }
+                }
                 for n in s.networks where !networks.contains(where: { $0.key == n.name }) {
                     throw BerthError.invalid("\(value.origin): \(what): network \"\(n.name)\" is not defined under the top-level networks key")
                 }
             case "hostname": s.hostname = try str(value, what)
-            case "extra_hosts": s.extraHosts = try list(value, what).map { try str($0, what) }
+            case "extra_hosts":
+                let entries: [String]
+                if let map = value.entries {
+                    entries = try map.map { "\($0.key):\(try str($0.value, what))" }
+                } else {
+                    entries = try list(value, what).map { try str($0, what) }
+                }
+                s.extraHosts = try entries.map { e in
+                    // `name:ip` or `name=ip`; ip may be host-gateway (or an IPv6 address, itself full of colons).
+                    let sep = e.firstIndex(where: { $0 == "=" || $0 == ":" })
+                    guard let sep, !e[..<sep].isEmpty, !e[e.index(after: sep)...].isEmpty else {
+                        throw BerthError.invalid("\(value.origin): \(what): \"\(e)\" is not HOST:IP (or HOST:host-gateway)")
+                    }
+                    return "\(e[..<sep]):\(e[e.index(after: sep)...])"
+                }
             case "dns": s.dns = try stringOrList(value, what)
             case "dns_search": s.dnsSearch = try stringOrList(value, what)
             case "depends_on":
@@ -165,8 +220,10 @@ public enum ComposeLoader {
                 }
             case "restart":
                 s.restart = try str(value, what)
-                let policy = s.restart.split(separator: ":").first.map(String.init) ?? ""
-                guard ["no", "always", "on-failure", "unless-stopped"].contains(policy) else {
+                let parts = s.restart.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+                let policy = parts[0]
+                let retriesOK = parts.count == 1 || (policy == "on-failure" && Int(parts[1]).map { $0 >= 0 } == true)
+                guard ["no", "always", "on-failure", "unless-stopped"].contains(policy), retriesOK else {
                     throw BerthError.invalid("\(value.origin): \(what): restart policy \"\(s.restart)\" must be no, always, on-failure[:N] or unless-stopped")
                 }
             case "mem_limit": s.memoryLimit = try bytes(value, what)
@@ -223,6 +280,11 @@ public enum ComposeLoader {
 
     // MARK: values
 
+    static func isIPv4(_ s: String) -> Bool {
+        let parts = s.split(separator: ".", omittingEmptySubsequences: false)
+        return parts.count == 4 && parts.allSatisfy { UInt8($0) != nil }
+    }
+
     static func str(_ v: YAMLTree, _ what: String) throws -> String {
         guard let s = v.string else { throw BerthError.invalid("\(v.origin): \(what) must be a string") }
         return s
@@ -253,24 +315,73 @@ public enum ComposeLoader {
 
     /// A mapping, or a list of `KEY=VALUE` (environment, labels).
     static func dict(_ v: YAMLTree, _ what: String) throws -> [String: String] {
+        try dict(v, what, bareKeys: false).mapValues { $0 ?? "" }
+    }
+
+    /// As `dict`, with nil for a key given without a value (`- KEY`, `KEY:`) when `bareKeys`.
+    static func dict(_ v: YAMLTree, _ what: String, bareKeys: Bool) throws -> [String: String?] {
+        var out: [String: String?] = [:]
         if case .list(let items, _) = v {
-            var out: [String: String] = [:]
             for item in items {
                 let s = try str(item, what)
                 let parts = s.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-                out[String(parts[0])] = parts.count > 1 ? String(parts[1]) : ""
+                guard !parts[0].isEmpty else { throw BerthError.invalid("\(item.origin): \(what): \"\(s)\" has no name before =") }
+                out[String(parts[0])] = parts.count > 1 ? String(parts[1]) : (bareKeys ? .none : "")
             }
             return out
         }
         guard let entries = v.entries else { throw BerthError.invalid("\(v.origin): \(what) must be a mapping or a list of KEY=VALUE") }
-        var out: [String: String] = [:]
-        for (k, value) in entries { out[k] = value.string ?? "" }
+        for (k, value) in entries {
+            if case .null = value, bareKeys { out[k] = .some(.none) } else { out[k] = .some(value.string ?? "") }
+        }
         return out
     }
 
+    /// A list, or a string split like a shell would (quotes and backslashes), as Compose does.
     static func commandLine(_ v: YAMLTree, _ what: String) throws -> [String] {
-        if let s = v.string { return ["/bin/sh", "-c", s] }
+        if let s = v.string {
+            guard let words = shellWords(s) else { throw BerthError.invalid("\(v.origin): \(what): unbalanced quotes in \"\(s)\"") }
+            return words
+        }
         return try list(v, what).map { try str($0, what) }
+    }
+
+    /// POSIX-shell word splitting without expansions; nil for an unterminated quote.
+    static func shellWords(_ s: String) -> [String]? {
+        var words: [String] = []
+        var word = ""
+        var inWord = false
+        var quote: Character?
+        var escaped = false
+        for c in s {
+            if escaped {
+                word.append(c)
+                escaped = false
+                continue
+            }
+            if let q = quote {
+                if c == q {
+                    quote = nil
+                } else if c == "\\" && q == "\"" {
+                    escaped = true
+                } else {
+                    word.append(c)
+                }
+                continue
+            }
+            switch c {
+            case "\\": escaped = true; inWord = true
+            case "\"", "'": quote = c; inWord = true
+            case " ", "\t", "\n":
+                if inWord { words.append(word) }
+                word = ""
+                inWord = false
+            default: word.append(c); inWord = true
+            }
+        }
+        if quote != nil || escaped { return nil }
+        if inWord { words.append(word) }
+        return words
     }
 
     /// `50M`, `50m`, `1g`, `512k`, `1024b` or a plain number of bytes.

@@ -156,9 +156,13 @@ public enum ComposeLoader {
             case "entrypoint": s.entrypoint = try commandLine(value, what)
             case "environment":
                 // `- KEY` (no `=`) or `KEY:` with no value takes KEY from the environment compose runs in.
-                var env = try dict(value, what, bareKeys: true)
-                for (k, v) in env where v == nil { env[k] = variables[k].map { .some($0) } ?? .none }
-                s.environment.merge(env.compactMapValues { $0 }) { _, new in new }
+                for (k, v) in try dict(value, what, bareKeys: true) {
+                    if let v {
+                        s.environment[k] = v
+                    } else if let fromHost = variables[k] {
+                        s.environment[k] = fromHost
+                    }
+                }
             case "env_file":
                 s.envFiles = try stringOrList(value, what).map { ComposeEnvFile(path: $0, origin: value.origin.description) }
             case "container_name": s.containerName = try str(value, what)
@@ -326,13 +330,14 @@ public enum ComposeLoader {
                 let s = try str(item, what)
                 let parts = s.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
                 guard !parts[0].isEmpty else { throw BerthError.invalid("\(item.origin): \(what): \"\(s)\" has no name before =") }
-                out[String(parts[0])] = parts.count > 1 ? String(parts[1]) : (bareKeys ? .none : "")
+                // updateValue: assigning nil through the subscript would remove the key.
+                out.updateValue(parts.count > 1 ? String(parts[1]) : (bareKeys ? nil : ""), forKey: String(parts[0]))
             }
             return out
         }
         guard let entries = v.entries else { throw BerthError.invalid("\(v.origin): \(what) must be a mapping or a list of KEY=VALUE") }
         for (k, value) in entries {
-            if case .null = value, bareKeys { out[k] = .some(.none) } else { out[k] = .some(value.string ?? "") }
+            if case .null = value, bareKeys { out.updateValue(nil, forKey: k) } else { out.updateValue(value.string ?? "", forKey: k) }
         }
         return out
     }

@@ -47,13 +47,7 @@ extension ComposeProject {
         r.OpenStdin = s.stdinOpen
         r.AttachStdout = true
         r.AttachStderr = true
-        var labels = s.labels
-        labels[ComposeLabel.project] = name
-        labels[ComposeLabel.service] = s.name
-        labels[ComposeLabel.containerNumber] = "1"
-        labels[ComposeLabel.oneoff] = "False"
-        if !directory.isEmpty { labels[ComposeLabel.workingDir] = directory }
-        r.Labels = labels
+        r.Labels = s.labels
         var exposed: [String: EmptyObject] = [:]
         for e in s.expose { exposed[e.contains("/") ? e : e + "/tcp"] = EmptyObject() }
         var bindings: [String: [PortBindingJSON]?] = [:]
@@ -98,8 +92,16 @@ extension ComposeProject {
             r.NetworkingConfig = NetworkingConfig(EndpointsConfig: endpoints)
         }
         r.HostConfig = hc
-        let hash = ComposeProject.configHash(r)
-        r.Labels?[ComposeLabel.configHash] = hash
+        // The hash covers the service's own config, not the labels compose adds (the project
+        // directory may move without the containers needing to change).
+        var labels = s.labels
+        labels[ComposeLabel.configHash] = ComposeProject.configHash(r)
+        labels[ComposeLabel.project] = name
+        labels[ComposeLabel.service] = s.name
+        labels[ComposeLabel.containerNumber] = "1"
+        labels[ComposeLabel.oneoff] = "False"
+        if !directory.isEmpty { labels[ComposeLabel.workingDir] = directory }
+        r.Labels = labels
         return r
     }
 
@@ -110,11 +112,11 @@ extension ComposeProject {
         return RestartPolicy(Name: name, MaximumRetryCount: parts.count > 1 ? Int(parts[1]) ?? 0 : 0)
     }
 
-    /// A stable hash of a create request without its own hash label: the same service config gives
-    /// the same hash in every run (sorted JSON keys, FNV-1a 64), a changed one a different hash.
+    /// A stable hash of a create request without the labels compose adds: the same service config
+    /// gives the same hash in every run (sorted JSON keys, FNV-1a 64), a changed one a different hash.
     public static func configHash(_ request: ContainerCreateRequest) -> String {
         var r = request
-        r.Labels?[ComposeLabel.configHash] = nil
+        r.Labels = r.Labels?.filter { !$0.key.hasPrefix("com.docker.compose.") }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let bytes = (try? encoder.encode(r)) ?? Data()

@@ -110,7 +110,8 @@ extension ContainerEngine: ContainerService {
         s.dnsSearch = hc.DnsSearch ?? []
         s.dnsOptions = hc.DnsOptions ?? []
         s.autoRemove = hc.AutoRemove ?? false
-        s.restartPolicy = hc.RestartPolicy?.Name.flatMap { $0.isEmpty ? nil : $0 } ?? "no"
+        s.restartPolicy = try RestartRule.specText(
+            name: hc.RestartPolicy?.Name, maxRetries: hc.RestartPolicy?.MaximumRetryCount, autoRemove: s.autoRemove)
         s.sysctls = hc.Sysctls ?? [:]
         if let runtime = hc.Runtime, !runtime.isEmpty, runtime != config.runtime.name {
             throw BerthError.invalid(
@@ -152,7 +153,13 @@ extension ContainerEngine: ContainerService {
         return (port, proto)
     }
 
-    public func startContainer(_ ref: String) async throws { try await start(ref) }
+    public func startContainer(_ ref: String) async throws {
+        // A start the user asks for re-arms the restart policy a stop disarmed.
+        let c = try container(ref)
+        markStoppedByUser(c.id, false)
+        restartDelays[c.id] = nil
+        try await start(ref)
+    }
     public func stopContainer(_ ref: String, timeout: Int?) async throws { try await stop(ref, timeout: timeout) }
     public func restartContainer(_ ref: String, timeout: Int?) async throws { try await restart(ref, timeout: timeout) }
     public func killContainer(_ ref: String, signal: String?) async throws { try await kill(ref, signal: signal) }
@@ -186,10 +193,14 @@ extension ContainerEngine: ContainerService {
         let f = files(c.id)
         let running = c.state == .running
         let status = c.state == .starting ? "created" : c.state.rawValue
-        let state = ContainerState(
+        var state = ContainerState(
             Status: status, Running: running, Pid: running ? c.pid : 0, ExitCode: c.exitCode, Error: c.error,
             StartedAt: c.startedAt.isEmpty ? ContainerState.zeroTime : c.startedAt,
             FinishedAt: c.finishedAt.isEmpty ? ContainerState.zeroTime : c.finishedAt, OOMKilled: c.oomKilled)
+        if pendingRestarts.contains(c.id) {
+            state.Restarting = true
+            state.Status = "restarting"
+        }
         let argv = spec.argv
         return ContainerInspect(
             Id: c.id, Created: c.created, Path: argv.first ?? "", Args: Array(argv.dropFirst()), State: state,

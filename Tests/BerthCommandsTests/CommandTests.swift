@@ -78,7 +78,7 @@ import Testing
     @Test func projectOptionsBeforeTheSubcommandMoveAfterIt() {
         #expect(
             ComposeCommand.hoistProjectOptions(["compose", "-f", "a.yml", "-p", "x", "up", "-d", "web"])
-                == ["compose", "up", "-f", "a.yml", "-p", "x", "-d", "web"])
+                == ["compose", "up", "--file", "a.yml", "--project-name", "x", "-d", "web"])
         #expect(
             ComposeCommand.hoistProjectOptions(["compose", "--file=a.yml", "exec", "web", "ls", "-f"])
                 == ["compose", "exec", "--file=a.yml", "web", "ls", "-f"])
@@ -93,6 +93,10 @@ import Testing
         let exec = try #require(try BerthCLI.parseAsRoot(["compose", "exec", "web", "sh", "-c", "exit 3"]) as? ComposeExec)
         #expect(exec.service == "web" && exec.command == ["sh", "-c", "exit 3"])
         #expect(try BerthCLI.parseAsRoot(["compose", "down", "-t", "1"]) is ComposeDown)
+        // -f before logs is the file, after it --follow.
+        let logs = try #require(
+            try BerthCLI.parseAsRoot(ComposeCommand.hoistProjectOptions(["compose", "-f", "x.yml", "logs", "-f", "web"])) as? ComposeLogs)
+        #expect(logs.options.file == ["x.yml"] && logs.follow && logs.services == ["web"])
     }
 
     @Test func restartPolicies() throws {

@@ -27,7 +27,7 @@ struct ComposeCommand: ParsableCommand {
         ])
 
     /// The options that come before the subcommand (`berth compose -f a.yml -p x up`), moved after it,
-    /// where every subcommand declares them.
+    /// where every subcommand declares them (ArgumentParser gives a parent's options to no subcommand).
     static let projectOptions: Set<String> = ["-f", "--file", "-p", "--project-name", "--project-directory", "--env-file"]
 
     static func hoistProjectOptions(_ args: [String]) -> [String] {
@@ -37,7 +37,8 @@ struct ComposeCommand: ParsableCommand {
         while j < args.count {
             let a = args[j]
             if projectOptions.contains(a), j + 1 < args.count {
-                hoisted += [a, args[j + 1]]
+                // Long forms after the subcommand: `-f` there means --follow to `logs`, as in docker compose.
+                hoisted += [a == "-f" ? "--file" : a == "-p" ? "--project-name" : a, args[j + 1]]
                 j += 2
             } else if let eq = a.firstIndex(of: "="), projectOptions.contains(String(a[..<eq])) {
                 hoisted.append(a)
@@ -53,7 +54,9 @@ struct ComposeCommand: ParsableCommand {
 
 /// The flags every compose subcommand takes (and `berth compose` itself, before the subcommand).
 struct ComposeProjectOptions: ParsableArguments {
-    @Option(name: [.short, .customLong("file")], help: "Compose file (repeat to merge several, in order).")
+    @Option(
+        name: .customLong("file"),
+        help: "Compose file (repeat to merge several, in order); -f FILE before the subcommand.")
     var file: [String] = []
     @Option(name: [.short, .customLong("project-name")], help: "Project name (default: the file's name: key, else the directory's name).")
     var projectName: String?

@@ -63,7 +63,11 @@ struct ComposeUp: ParsableCommand {
             }
             var id = current?.Id ?? ""
             if current == nil {
-                id = try ContainerCLI.create(client, request, name: name, image: s.image ?? "")
+                do {
+                    id = try ContainerCLI.create(client, request, name: name, image: s.image ?? "")
+                } catch is CLIFailure {
+                    throw CLIFailure(code: 1)  // docker compose's code; berth run/create use 125
+                }
                 ComposeSession.progress("Container \(name)", "Created")
             }
             if current?.State == "running" {

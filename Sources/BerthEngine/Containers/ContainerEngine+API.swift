@@ -154,10 +154,15 @@ extension ContainerEngine: ContainerService {
     }
 
     public func startContainer(_ ref: String) async throws {
-        // A start the user asks for re-arms the restart policy a stop disarmed.
-        let c = try container(ref)
+        // A start the user asks for re-arms the restart policy a stop disarmed, and (as in Docker)
+        // begins a new count of restarts.
+        var c = try container(ref)
         markStoppedByUser(c.id, false)
         restartDelays[c.id] = nil
+        if c.state != .running && c.restartCount != 0 {
+            c.restartCount = 0
+            try save(c)
+        }
         try await start(ref)
     }
     public func stopContainer(_ ref: String, timeout: Int?) async throws { try await stop(ref, timeout: timeout) }

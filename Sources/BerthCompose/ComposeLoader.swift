@@ -221,6 +221,12 @@ public enum ComposeLoader {
                     s.dependsOn = try items.map { try str($0, what) }
                 } else {
                     s.dependsOn = (value.entries ?? []).map(\.key)
+                    for (dep, cfg) in value.entries ?? [] {
+                        if let condition = cfg["condition"]?.string, condition != "service_started" {
+                            warnings.append(
+                                "\(cfg.origin): \(what): condition \(condition) for \(dep) is treated as service_started (berth has no health checks yet)")
+                        }
+                    }
                 }
             case "restart":
                 s.restart = try str(value, what)

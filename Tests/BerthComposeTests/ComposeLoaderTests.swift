@@ -127,6 +127,10 @@ import Testing
             """
         ])
         #expect(p.services.map(\.name) == ["cache", "db", "web"])
+        let healthy = try load([
+            "compose.yaml": "services:\n  web: {image: busybox, depends_on: {db: {condition: service_healthy}}}\n  db: {image: busybox}\n"
+        ])
+        #expect(healthy.warnings.contains { $0.contains("compose.yaml:2") && $0.contains("service_healthy") })
         do {
             _ = try load(["compose.yaml": "services:\n  a: {image: x, depends_on: [b]}\n  b: {image: x, depends_on: [a]}\n"])
             Issue.record("a cycle must be refused")

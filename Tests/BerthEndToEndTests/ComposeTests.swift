@@ -131,6 +131,58 @@ import Glibc
         #expect(try await snapshot(d, ids: [rcID, newRC, pythonID]) == before)
     }
 
+    /// Declared networks (ipam, internal, aliases, a fixed address), service:X, env_file, extra_hosts
+    /// with host-gateway and restart, as berthd receives them.
+    @Test func declaredNetworksSharedNamespacesAndServiceKeys() async throws {
+        let d = try Daemon()
+        defer { d.close() }
+        try await d.startOffPool()
+        let before = try await snapshot(d)
+        _ = try write(d, "app.env", "FROM_FILE=yes\nGREETING=overridden\n")
+        let file = try write(d, "compose.yaml", """
+            name: shop
+            services:
+              db:
+                image: busybox
+                command: httpd -f -p 80 -h /etc
+                networks:
+                  back: {aliases: [store], ipv4_address: 10.77.0.10}
+                restart: on-failure:1
+              side:
+                image: busybox
+                command: sleep 300
+                network_mode: service:db
+              web:
+                image: busybox
+                command: sleep 300
+                env_file: app.env
+                environment: {GREETING: hello}
+                extra_hosts: ["gw:host-gateway"]
+                networks: [back, front]
+            networks:
+              back:
+                internal: true
+                ipam: {config: [{subnet: 10.77.0.0/24, gateway: 10.77.0.254}]}
+              front: {}
+            """)
+        let up = try await d.cli(["compose", "-f", file, "up", "-d"])
+        #expect(up.status == 0, "\(up.stderr)")
+        #expect(try await d.ok(["network", "inspect", "-f", "{{.Internal}} {{range .IPAM.Config}}{{.Subnet}} {{.Gateway}}{{end}}", "shop_back"]) == "true 10.77.0.0/24 10.77.0.254")
+        #expect(try await d.inspect("shop-db-1", "{{.NetworkSettings.Networks.shop_back.IPAddress}}") == "10.77.0.10")
+        #expect(try await d.inspect("shop-db-1", "{{.HostConfig.RestartPolicy.Name}}") == "on-failure")
+        // The alias and the service name resolve; side answers from db's namespace.
+        #expect(try await d.ok(["exec", "shop-web-1", "nslookup", "store"]).contains("10.77.0.10"))
+        #expect(try await d.ok(["exec", "shop-web-1", "sh", "-c", "timeout 5 wget -qO- http://db/hostname"]).count == 12)
+        #expect(try await d.ok(["exec", "shop-side-1", "ip", "-o", "-4", "addr"]).contains("10.77.0.10"))
+        // environment wins over env_file; host-gateway is the first network's gateway.
+        #expect(try await d.ok(["exec", "shop-web-1", "sh", "-c", "echo $FROM_FILE $GREETING"]) == "yes hello")
+        #expect(try await d.ok(["exec", "shop-web-1", "grep", "gw", "/etc/hosts"]).contains("10.77.0.254"))
+        let ps = try await d.cli(["compose", "-f", file, "ps", "--services"])
+        #expect(ps.stdout == "db\nside\nweb\n")
+        #expect(try await d.cli(["compose", "-f", file, "down", "-t", "1"]).status == 0)
+        #expect(try await snapshot(d) == before)
+    }
+
     @Test func invalidFilesCreateNothing() async throws {
         let d = try Daemon()
         defer { d.close() }

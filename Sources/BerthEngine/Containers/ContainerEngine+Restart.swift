@@ -108,14 +108,21 @@ extension ContainerEngine {
     }
 
     /// At berthd start: `always` containers that are not running start (even if the user stopped
-    /// them, as Docker does), `unless-stopped` ones unless the user stopped them.
+    /// them, as Docker does), `unless-stopped` ones unless the user stopped them, and `on-failure`
+    /// ones whose restart was still due when the last berthd ended.
     func startByPolicyAtBoot() async -> [String] {
         var report: [String] = []
         for c in (try? list()) ?? [] where c.state == .exited && !c.startedAt.isEmpty && !pendingRestarts.contains(c.id) {
             guard let spec = try? spec(of: c) else { continue }
             let rule = RestartRule(spec.restartPolicy)
-            let wanted = rule.kind == .always || (rule.kind == .unlessStopped && !isStoppedByUser(c.id))
-            guard wanted else { continue }
+            let stopped = isStoppedByUser(c.id)
+            if rule.kind == .onFailure {
+                guard rule.shouldRestart(exitCode: c.exitCode, restartCount: c.restartCount, stoppedByUser: stopped) else { continue }
+                await performPolicyRestart(c.id)
+                report.append("restarted \(c.name) (restart policy \(spec.restartPolicy))")
+                continue
+            }
+            guard rule.kind == .always || (rule.kind == .unlessStopped && !stopped) else { continue }
             markStoppedByUser(c.id, false)
             do {
                 try await start(c.id)

@@ -103,5 +103,7 @@ public struct ComposeService: Sendable, Equatable {
 
     /// `<project>-<service>-<n>`, Compose v2's container names.
     /// `container_name:` when given.
-    public func containerName(project: String, index: Int = 1) -> String { containerName ?? "\(project)-\(name)-\(index)" }
+    public func containerName(project: String, index: Int = 1) -> String {
+        containerName ?? "\(project)-\(name)-\(index)"
+    }
 }

@@ -134,7 +134,8 @@ extension ComposeProject {
     public func selecting(_ names: [String]) throws -> [ComposeService] {
         if names.isEmpty { return services }
         for n in names where !services.contains(where: { $0.name == n }) {
-            throw BerthError.notFound("no such service: \(n) (the project's services: \(services.map(\.name).joined(separator: ", ")))")
+            throw BerthError.notFound(
+                "no such service: \(n) (the project's services: \(services.map(\.name).joined(separator: ", ")))")
         }
         var wanted = Set(names)
         var changed = true

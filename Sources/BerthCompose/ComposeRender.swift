@@ -42,7 +42,8 @@ extension ComposeProject {
             if !s.dns.isEmpty { m["dns"] = s.dns }
             if !s.dnsSearch.isEmpty { m["dns_search"] = s.dnsSearch }
             if !s.dependsOn.isEmpty {
-                m["depends_on"] = Dictionary(uniqueKeysWithValues: s.dependsOn.map { ($0, ["condition": "service_started"]) })
+                m["depends_on"] = Dictionary(
+                    uniqueKeysWithValues: s.dependsOn.map { ($0, ["condition": "service_started"]) })
             }
             if s.restart != "no" { m["restart"] = s.restart }
             if let mem = s.memoryLimit { m["mem_limit"] = String(mem) }
@@ -78,7 +79,8 @@ extension ComposeProject {
         }
         var top: [String: Any] = ["name": name, "services": services]
         if !networks.isEmpty { top["networks"] = networks }
-        return try Yams.dump(object: top, sortKeys: true).replacingOccurrences(of: ": \(NSNullLike.marker)", with: ": null")
+        return try Yams.dump(object: top, sortKeys: true).replacingOccurrences(
+            of: ": \(NSNullLike.marker)", with: ": null")
     }
 }
 

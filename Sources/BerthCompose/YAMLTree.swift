@@ -1,4 +1,5 @@
 import BerthCore
+import Foundation
 import Yams
 
 /// A YAML document as a small tree that remembers where each value came from (file and line), so
@@ -104,7 +105,9 @@ enum Interpolation {
                 i = text.index(after: close)
             } else {
                 var j = next
-                while j < text.endIndex, text[j].isLetter || text[j].isNumber || text[j] == "_" { j = text.index(after: j) }
+                while j < text.endIndex, text[j].isLetter || text[j].isNumber || text[j] == "_" {
+                    j = text.index(after: j)
+                }
                 if j == next {
                     out.append("$")
                     i = next
@@ -126,7 +129,8 @@ enum Interpolation {
             let unset = op.hasPrefix(":") ? (value ?? "").isEmpty : value == nil
             if op.hasSuffix("-") { return unset ? arg : (value ?? "") }
             if unset {
-                throw BerthError.invalid("\(origin): required variable \(name) is not set\(arg.isEmpty ? "" : ": \(arg)")")
+                throw BerthError.invalid(
+                    "\(origin): required variable \(name) is not set\(arg.isEmpty ? "" : ": \(arg)")")
             }
             return value ?? ""
         }
@@ -154,5 +158,3 @@ enum Interpolation {
         return out
     }
 }
-
-import Foundation

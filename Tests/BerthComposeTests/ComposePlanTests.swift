@@ -72,7 +72,8 @@ import Testing
         #expect(py.Cmd?.values == ["sleep", "infinity"])
         #expect(py.Entrypoint?.values == [""])
         #expect(py.Env == ["A=1", "B=2", "FROM_HOST=yes"])  // environment wins over env_file; bare keys from the host
-        #expect(py.HostConfig?.PortBindings?["80/tcp"] == .some([PortBindingJSON(HostIp: "127.0.0.1", HostPort: "8001")]))
+        #expect(
+            py.HostConfig?.PortBindings?["80/tcp"] == .some([PortBindingJSON(HostIp: "127.0.0.1", HostPort: "8001")]))
         #expect(py.ExposedPorts?.keys.sorted() == ["80/tcp", "9000/tcp"])
         #expect(py.Hostname == "snake")
         #expect(py.HostConfig?.ExtraHosts == ["gw:host-gateway", "other:10.0.0.1"])
@@ -97,7 +98,8 @@ import Testing
         // Same file, two loads (dictionaries iterate in a different order each process): same hashes.
         #expect(hashes(a) == hashes(b))
         #expect(Set(hashes(a)).count == 3)
-        let changed = try project(Self.seedLike.replacingOccurrences(of: "50M", with: "60M"), name: "seed", files: ["vars.env": ""])
+        let changed = try project(
+            Self.seedLike.replacingOccurrences(of: "50M", with: "60M"), name: "seed", files: ["vars.env": ""])
         let (ha, hc) = (hashes(a), hashes(changed))
         #expect(ha[0] == hc[0] && ha[2] == hc[2])  // only remote-control changed
         #expect(ha[1] != hc[1])
@@ -146,7 +148,9 @@ import Testing
         }
         let svc = message("services:\n  a:\n    image: busybox\n    network_mode: \"service:ghost\"\n")
         #expect(svc.contains("compose.yaml:4") && svc.contains("service a, key network_mode") && svc.contains("ghost"))
-        let ip = message("services:\n  a:\n    image: busybox\n    networks:\n      n: {ipv4_address: 10.0.0.300}\nnetworks:\n  n: {}\n")
+        let ip = message(
+            "services:\n  a:\n    image: busybox\n    networks:\n      n: {ipv4_address: 10.0.0.300}\nnetworks:\n  n: {}\n"
+        )
         #expect(ip.contains("ipv4_address") && ip.contains("10.0.0.300"))
         let restart = message("services:\n  a:\n    image: busybox\n    restart: on-failure:many\n")
         #expect(restart.contains("compose.yaml:4") && restart.contains("restart"))
@@ -173,7 +177,9 @@ import Testing
         #expect(again.services.map(\.name).sorted() == p.services.map(\.name).sorted())
         for x in p.services {
             let y = try #require(again.services.first { $0.name == x.name })
-            #expect(p.containerCreateRequest(x).Labels?[ComposeLabel.configHash] == again.containerCreateRequest(y).Labels?[ComposeLabel.configHash], "\(x.name)")
+            #expect(
+                p.containerCreateRequest(x).Labels?[ComposeLabel.configHash]
+                    == again.containerCreateRequest(y).Labels?[ComposeLabel.configHash], "\(x.name)")
         }
     }
 }

@@ -5,7 +5,7 @@ import Foundation
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Tier 3: `berth compose` on a project shaped like seed 002's (U5, U6, N4), and restart policies.
@@ -67,38 +67,65 @@ import Glibc
         // Names and labels as docker compose makes them.
         let names = try await d.ok(["ps", "--format", "{{.Names}}"]).split(separator: "\n").sorted()
         #expect(names == ["seed-python-1", "seed-remote-control-1", "seed-server-1"])
-        #expect(try await d.inspect("seed-remote-control-1", #"{{index .Config.Labels "com.docker.compose.project"}} {{index .Config.Labels "com.docker.compose.service"}}"#) == "seed remote-control")
+        #expect(
+            try await d.inspect(
+                "seed-remote-control-1",
+                #"{{index .Config.Labels "com.docker.compose.project"}} {{index .Config.Labels "com.docker.compose.service"}}"#
+            ) == "seed remote-control")
         let ps = try await compose(d, file, ["ps"])
-        #expect(ps.stdout.contains("seed-python-1") && ps.stdout.contains("remote-control") && ps.stdout.contains("0.0.0.0:8000->80/tcp"))
+        #expect(
+            ps.stdout.contains("seed-python-1") && ps.stdout.contains("remote-control")
+                && ps.stdout.contains("0.0.0.0:8000->80/tcp"))
         // curl localhost:8000 from the host answers.
         let fromHost = try await d.hostSh("timeout 5 wget -qO- http://127.0.0.1:8000/hostname")
         #expect(fromHost.succeeded && fromHost.stdout.trimmed.count == 12, "\(fromHost.stderr)")
         // From the sleeper: remote-control:80 answers (by service and by container name), :8000 is refused.
-        #expect(try await d.ok(["exec", "seed-python-1", "sh", "-c", "timeout 5 wget -qO- http://remote-control:80/hostname"]).count == 12)
-        #expect(try await d.ok(["exec", "seed-python-1", "sh", "-c", "timeout 5 wget -qO- http://seed-remote-control-1/hostname"]).count == 12)
-        let published = try await d.cli(["exec", "seed-python-1", "sh", "-c", "timeout 5 wget -qO- http://remote-control:8000/"])
+        #expect(
+            try await d.ok([
+                "exec", "seed-python-1", "sh", "-c", "timeout 5 wget -qO- http://remote-control:80/hostname",
+            ]).count == 12)
+        #expect(
+            try await d.ok([
+                "exec", "seed-python-1", "sh", "-c", "timeout 5 wget -qO- http://seed-remote-control-1/hostname",
+            ]).count == 12)
+        let published = try await d.cli([
+            "exec", "seed-python-1", "sh", "-c", "timeout 5 wget -qO- http://remote-control:8000/",
+        ])
         #expect(published.status != 0 && published.stderr.contains("refused"), "\(published.stderr)")
         // The host-network server: not resolvable by name, not at the sleeper's 127.0.0.1, but at the
         // project network's gateway (the host's address on the bridge).
         #expect(try await d.cli(["exec", "seed-python-1", "nslookup", "server"]).status != 0)
-        let dnsNames = try await d.ok(["dns", "seed-python-1"]).split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" })
+        let dnsNames = try await d.ok(["dns", "seed-python-1"]).split(whereSeparator: {
+            $0 == " " || $0 == "\n" || $0 == "\t"
+        })
         #expect(dnsNames.contains("remote-control") && !dnsNames.contains("server"), "\(dnsNames)")
-        let loopback = try await d.cli(["exec", "seed-python-1", "sh", "-c", "timeout 5 wget -qO- http://127.0.0.1:18123/hostname"])
+        let loopback = try await d.cli([
+            "exec", "seed-python-1", "sh", "-c", "timeout 5 wget -qO- http://127.0.0.1:18123/hostname",
+        ])
         #expect(loopback.status != 0)
-        let gateway = try await d.ok(["network", "inspect", "-f", "{{range .IPAM.Config}}{{.Gateway}}{{end}}", "seed_default"])
+        let gateway = try await d.ok([
+            "network", "inspect", "-f", "{{range .IPAM.Config}}{{.Gateway}}{{end}}", "seed_default",
+        ])
         #expect(!gateway.isEmpty)
-        let viaGateway = try await d.cli(["exec", "seed-python-1", "sh", "-c", "timeout 5 wget -qO- http://\(gateway):18123/hostname"])
+        let viaGateway = try await d.cli([
+            "exec", "seed-python-1", "sh", "-c", "timeout 5 wget -qO- http://\(gateway):18123/hostname",
+        ])
         #expect(viaGateway.status == 0, "\(viaGateway.stderr)")
         // N4: 50M is 52428800 in remote-control's memory cgroup.
         let rcID = try await d.inspect("seed-remote-control-1", "{{.Id}}")
-        #expect(try FileSystem.readText("/sys/fs/cgroup/memory/berth/\(rcID)/memory.limit_in_bytes").trimmed == "52428800")
+        #expect(
+            try FileSystem.readText("/sys/fs/cgroup/memory/berth/\(rcID)/memory.limit_in_bytes").trimmed == "52428800")
         // network inspect lists the two bridged containers and not the host-mode one.
-        let members = try await d.ok(["network", "inspect", "-f", "{{range .Containers}}{{.Name}} {{end}}", "seed_default"])
+        let members = try await d.ok([
+            "network", "inspect", "-f", "{{range .Containers}}{{.Name}} {{end}}", "seed_default",
+        ])
         #expect(members.split(separator: " ").sorted() == ["seed-python-1", "seed-remote-control-1"])
         // up again: nothing changes.
         let ids = try await d.ok(["ps", "-q", "--no-trunc"]).split(separator: "\n").sorted()
         let again = try await compose(d, file, ["up", "-d"])
-        #expect(again.status == 0 && !again.stderr.contains("Created") && !again.stderr.contains("Recreate"), "\(again.stderr)")
+        #expect(
+            again.status == 0 && !again.stderr.contains("Created") && !again.stderr.contains("Recreate"),
+            "\(again.stderr)")
         #expect(try await d.ok(["ps", "-q", "--no-trunc"]).split(separator: "\n").sorted() == ids)
         // A changed service (a new memory limit) is recreated; the others stay as they are.
         let pythonID = try await d.inspect("seed-python-1", "{{.Id}}")
@@ -107,12 +134,16 @@ import Glibc
         #expect(changed.status == 0 && changed.stderr.contains("seed-remote-control-1  Recreate"), "\(changed.stderr)")
         let newRC = try await d.inspect("seed-remote-control-1", "{{.Id}}")
         #expect(newRC != rcID)
-        #expect(try FileSystem.readText("/sys/fs/cgroup/memory/berth/\(newRC)/memory.limit_in_bytes").trimmed == "62914560")
+        #expect(
+            try FileSystem.readText("/sys/fs/cgroup/memory/berth/\(newRC)/memory.limit_in_bytes").trimmed == "62914560")
         #expect(try await d.inspect("seed-python-1", "{{.Id}}") == pythonID)
-        #expect(try await d.ok(["exec", "seed-python-1", "sh", "-c", "timeout 5 wget -qO- http://remote-control/hostname"]).count == 12)
+        #expect(
+            try await d.ok(["exec", "seed-python-1", "sh", "-c", "timeout 5 wget -qO- http://remote-control/hostname"])
+                .count == 12)
         // logs, exec, stop/start through compose.
         #expect(try await compose(d, file, ["exec", "python", "sh", "-c", "exit 4"]).status == 4)
-        #expect(try await compose(d, file, ["exec", "python", "hostname"]).stdout.trimmed == String(pythonID.prefix(12)))
+        #expect(
+            try await compose(d, file, ["exec", "python", "hostname"]).stdout.trimmed == String(pythonID.prefix(12)))
         let logs = try await compose(d, file, ["logs", "remote-control"])
         #expect(logs.stdout.contains("remote-control-1  | hello-from-rc"), "\(logs.stdout)")
         #expect(try await compose(d, file, ["stop", "-t", "1", "python"]).status == 0)
@@ -139,7 +170,9 @@ import Glibc
         try await d.startOffPool()
         let before = try await snapshot(d)
         _ = try write(d, "app.env", "FROM_FILE=yes\nGREETING=overridden\n")
-        let file = try write(d, "compose.yaml", """
+        let file = try write(
+            d, "compose.yaml",
+            """
             name: shop
             services:
               db:
@@ -167,12 +200,17 @@ import Glibc
             """)
         let up = try await d.cli(["compose", "-f", file, "up", "-d"])
         #expect(up.status == 0, "\(up.stderr)")
-        #expect(try await d.ok(["network", "inspect", "-f", "{{.Internal}} {{range .IPAM.Config}}{{.Subnet}} {{.Gateway}}{{end}}", "shop_back"]) == "true 10.77.0.0/24 10.77.0.254")
+        #expect(
+            try await d.ok([
+                "network", "inspect", "-f", "{{.Internal}} {{range .IPAM.Config}}{{.Subnet}} {{.Gateway}}{{end}}",
+                "shop_back",
+            ]) == "true 10.77.0.0/24 10.77.0.254")
         #expect(try await d.inspect("shop-db-1", "{{.NetworkSettings.Networks.shop_back.IPAddress}}") == "10.77.0.10")
         #expect(try await d.inspect("shop-db-1", "{{.HostConfig.RestartPolicy.Name}}") == "on-failure")
         // The alias and the service name resolve; side answers from db's namespace.
         #expect(try await d.ok(["exec", "shop-web-1", "nslookup", "store"]).contains("10.77.0.10"))
-        #expect(try await d.ok(["exec", "shop-web-1", "sh", "-c", "timeout 5 wget -qO- http://db/hostname"]).count == 12)
+        #expect(
+            try await d.ok(["exec", "shop-web-1", "sh", "-c", "timeout 5 wget -qO- http://db/hostname"]).count == 12)
         #expect(try await d.ok(["exec", "shop-side-1", "ip", "-o", "-4", "addr"]).contains("10.77.0.10"))
         // environment wins over env_file; host-gateway is the first network's gateway.
         #expect(try await d.ok(["exec", "shop-web-1", "sh", "-c", "echo $FROM_FILE $GREETING"]) == "yes hello")
@@ -203,7 +241,9 @@ import Glibc
         }
         // Errors only berthd can show (an image it lacks, a missing external network): found before
         // anything is made, exit 1.
-        let file = try write(d, "compose.yaml", """
+        let file = try write(
+            d, "compose.yaml",
+            """
             services:
               ok: {image: busybox, command: sleep 60}
               missing: {image: nosuchimage}
@@ -217,7 +257,8 @@ import Glibc
         // No file at all: 14.
         #expect(try await d.cli(["compose", "--project-directory", d.host.directory, "up", "-d"]).status == 14)
         // Unknown keys are warnings with the line, and up goes on.
-        let warned = try write(d, "compose.yaml", "services:\n  web:\n    image: busybox\n    command: sleep 60\n    colour: blue\n")
+        let warned = try write(
+            d, "compose.yaml", "services:\n  web:\n    image: busybox\n    command: sleep 60\n    colour: blue\n")
         let w = try await compose(d, warned, ["config", "-q"])
         #expect(w.status == 0 && w.stderr.contains("compose.yaml:5") && w.stderr.contains("colour"))
         #expect(try await snapshot(d) == before)
@@ -228,7 +269,9 @@ import Glibc
         let d = try Daemon()
         defer { d.close() }
         try await d.startOffPool()
-        let file = try write(d, "compose.yaml", """
+        let file = try write(
+            d, "compose.yaml",
+            """
             services:
               talker:
                 image: busybox
@@ -267,8 +310,12 @@ import Glibc
         let d = try Daemon()
         defer { d.close() }
         try await d.startOffPool()
-        #expect(try await d.cli(["run", "-d", "--restart", "sometimes", "busybox", "true"]).stderr.contains("invalid restart policy"))
-        try await d.ok(["run", "-d", "--name", "flaky", "--restart", "on-failure:2", "busybox", "sh", "-c", "echo run; exit 1"])
+        #expect(
+            try await d.cli(["run", "-d", "--restart", "sometimes", "busybox", "true"]).stderr.contains(
+                "invalid restart policy"))
+        try await d.ok([
+            "run", "-d", "--name", "flaky", "--restart", "on-failure:2", "busybox", "sh", "-c", "echo run; exit 1",
+        ])
         var seen = ""
         for _ in 0..<100 {
             seen = try await d.inspect("flaky", "{{.RestartCount}} {{.State.Status}}")
@@ -279,7 +326,10 @@ import Glibc
         try await Task.sleep(for: .seconds(1))
         #expect(try await d.inspect("flaky", "{{.RestartCount}} {{.State.Status}} {{.State.ExitCode}}") == "2 exited 1")
         #expect(try await d.ok(["logs", "flaky"]) == "run\nrun\nrun")
-        #expect(try await d.inspect("flaky", "{{.HostConfig.RestartPolicy.Name}}:{{.HostConfig.RestartPolicy.MaximumRetryCount}}") == "on-failure:2")
+        #expect(
+            try await d.inspect(
+                "flaky", "{{.HostConfig.RestartPolicy.Name}}:{{.HostConfig.RestartPolicy.MaximumRetryCount}}")
+                == "on-failure:2")
         // always: the process dies → restarted.
         try await d.ok(["run", "-d", "--name", "steady", "--restart", "always", "busybox", "sleep", "300"])
         let pid1 = Int32(try await d.inspect("steady", "{{.State.Pid}}")) ?? 0

@@ -38,7 +38,9 @@ import Testing
         #expect(try RestartRule.specText(name: "", maxRetries: 0, autoRemove: true) == "no")
         #expect(try RestartRule.specText(name: "on-failure", maxRetries: 2, autoRemove: false) == "on-failure:2")
         #expect(try RestartRule.specText(name: "unless-stopped", maxRetries: 0, autoRemove: false) == "unless-stopped")
-        #expect(throws: BerthError.self) { try RestartRule.specText(name: "sometimes", maxRetries: nil, autoRemove: false) }
+        #expect(throws: BerthError.self) {
+            try RestartRule.specText(name: "sometimes", maxRetries: nil, autoRemove: false)
+        }
         #expect(throws: BerthError.self) { try RestartRule.specText(name: "always", maxRetries: 3, autoRemove: false) }
         #expect(throws: BerthError.self) { try RestartRule.specText(name: "always", maxRetries: nil, autoRemove: true) }
     }

@@ -28,7 +28,9 @@ struct ComposeCommand: ParsableCommand {
 
     /// The options that come before the subcommand (`berth compose -f a.yml -p x up`), moved after it,
     /// where every subcommand declares them (ArgumentParser gives a parent's options to no subcommand).
-    static let projectOptions: Set<String> = ["-f", "--file", "-p", "--project-name", "--project-directory", "--env-file"]
+    static let projectOptions: Set<String> = [
+        "-f", "--file", "-p", "--project-name", "--project-directory", "--env-file",
+    ]
 
     static func hoistProjectOptions(_ args: [String]) -> [String] {
         guard let i = args.firstIndex(of: "compose"), args[..<i].allSatisfy({ $0.hasPrefix("-") }) else { return args }
@@ -58,7 +60,9 @@ struct ComposeProjectOptions: ParsableArguments {
         name: .customLong("file"),
         help: "Compose file (repeat to merge several, in order); -f FILE before the subcommand.")
     var file: [String] = []
-    @Option(name: [.short, .customLong("project-name")], help: "Project name (default: the file's name: key, else the directory's name).")
+    @Option(
+        name: [.short, .customLong("project-name")],
+        help: "Project name (default: the file's name: key, else the directory's name).")
     var projectName: String?
     @Option(name: .customLong("project-directory"), help: "Project directory (default: the first file's directory).")
     var projectDirectory: String?
@@ -101,7 +105,8 @@ struct ComposeSession {
     func containers(services: [String] = []) throws -> [ContainerSummary] {
         let filters = ContainerFilters(["label": ["\(ComposeLabel.project)=\(project)"]])
         let list = try client.call(
-            "GET", "/containers/json?all=1&filters=" + BerthClient.escapeQuery(filters.json), as: [ContainerSummary].self)
+            "GET", "/containers/json?all=1&filters=" + BerthClient.escapeQuery(filters.json),
+            as: [ContainerSummary].self)
         return list.filter { services.isEmpty || services.contains($0.Labels[ComposeLabel.service] ?? "") }
             .sorted { name($0) < name($1) }
     }
@@ -111,7 +116,9 @@ struct ComposeSession {
         try client.listNetworks(filters: NetworkFilters(["label": ["\(ComposeLabel.project)=\(project)"]]))
     }
 
-    func name(_ c: ContainerSummary) -> String { (c.Names.first ?? c.Id).trimmingCharacters(in: CharacterSet(charactersIn: "/")) }
+    func name(_ c: ContainerSummary) -> String {
+        (c.Names.first ?? c.Id).trimmingCharacters(in: CharacterSet(charactersIn: "/"))
+    }
 
     /// `service-1`, the prefix of log lines and progress messages.
     func shortName(_ c: ContainerSummary) -> String {

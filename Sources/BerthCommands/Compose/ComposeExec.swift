@@ -11,7 +11,9 @@ struct ComposeExec: ParsableCommand {
 
     @OptionGroup var options: ComposeProjectOptions
     @Flag(name: [.short, .long], help: "Run in the background.") var detach = false
-    @Flag(name: [.customShort("T"), .customLong("no-TTY")], help: "No pseudo-TTY (berth never allocates one for exec yet).")
+    @Flag(
+        name: [.customShort("T"), .customLong("no-TTY")],
+        help: "No pseudo-TTY (berth never allocates one for exec yet).")
     var noTTY = false
     @Option(name: [.short, .long], help: "Set an environment variable.") var env: [String] = []
     @Option(name: [.short, .long], help: "User (name or uid[:gid]).") var user: String?

@@ -7,19 +7,22 @@ import BerthSystem
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `berth compose logs`: every service's output, each line prefixed `service-1  | `.
 struct ComposeLogs: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "logs", abstract: "Show the output of the project's containers, each line prefixed with its service.")
+        commandName: "logs",
+        abstract: "Show the output of the project's containers, each line prefixed with its service.")
 
     @OptionGroup var options: ComposeProjectOptions
     @Flag(name: [.short, .long], help: "Follow the output until the containers stop.") var follow = false
     @Flag(name: [.short, .long], help: "Show timestamps.") var timestamps = false
     @Flag(name: .customLong("no-log-prefix"), help: "Do not prefix lines with the service.") var noLogPrefix = false
-    @Option(name: [.customShort("n"), .customLong("tail")], help: "Number of lines from the end of each container's output (or all).")
+    @Option(
+        name: [.customShort("n"), .customLong("tail")],
+        help: "Number of lines from the end of each container's output (or all).")
     var tail: String?
     @Argument(help: "Services (all when none are named).") var services: [String] = []
 
@@ -73,7 +76,9 @@ final class ComposeLogPrinter: @unchecked Sendable {
                 pending[frame.stream] = buf
             }
         }
-        for (stream, rest) in pending where !rest.isEmpty { write(String(decoding: rest, as: UTF8.self), of: c, stream: stream) }
+        for (stream, rest) in pending where !rest.isEmpty {
+            write(String(decoding: rest, as: UTF8.self), of: c, stream: stream)
+        }
     }
 
     /// Streams every container at once; returns when all streams ended.
@@ -109,7 +114,9 @@ final class ComposeLogPrinter: @unchecked Sendable {
         while true {
             if done.wait(timeout: .now()) == .success {
                 for c in try session.containers(services: services) {
-                    let code = (try? session.client.call("GET", "/containers/\(c.Id)/json", as: ContainerInspect.self))?.State.ExitCode ?? 0
+                    let code =
+                        (try? session.client.call("GET", "/containers/\(c.Id)/json", as: ContainerInspect.self))?.State
+                        .ExitCode ?? 0
                     printError("\(session.shortName(c)) exited with code \(code)")
                 }
                 return

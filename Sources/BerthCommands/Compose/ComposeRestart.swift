@@ -4,7 +4,8 @@ import Foundation
 
 /// `berth compose restart`: stop and start the project's containers.
 struct ComposeRestart: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "restart", abstract: "Restart the project's containers.")
+    static let configuration = CommandConfiguration(
+        commandName: "restart", abstract: "Restart the project's containers.")
 
     @OptionGroup var options: ComposeProjectOptions
     @Option(name: [.short, .long], help: "Seconds to wait before killing (default 10).") var timeout: Int?

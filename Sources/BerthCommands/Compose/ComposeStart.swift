@@ -4,7 +4,8 @@ import Foundation
 
 /// `berth compose start`: starts the project's existing containers, in dependency order.
 struct ComposeStart: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "start", abstract: "Start the project's existing containers.")
+    static let configuration = CommandConfiguration(
+        commandName: "start", abstract: "Start the project's existing containers.")
 
     @OptionGroup var options: ComposeProjectOptions
     @Argument(help: "Services (all when none are named).") var services: [String] = []

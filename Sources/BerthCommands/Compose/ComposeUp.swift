@@ -22,9 +22,12 @@ struct ComposeUp: ParsableCommand {
     @Flag(name: [.short, .long], help: "Start in the background and return.") var detach = false
     @Flag(name: .customLong("force-recreate"), help: "Recreate containers even if their configuration is unchanged.")
     var forceRecreate = false
-    @Option(name: [.short, .long], help: "Seconds to wait for a container to stop when recreating or on Ctrl-C (default 10).")
+    @Option(
+        name: [.short, .long],
+        help: "Seconds to wait for a container to stop when recreating or on Ctrl-C (default 10).")
     var timeout: Int?
-    @Argument(help: "Services to start (with what they depend on); all when none are named.") var services: [String] = []
+    @Argument(help: "Services to start (with what they depend on); all when none are named.") var services: [String] =
+        []
 
     func run() throws {
         let project = try options.load()
@@ -41,7 +44,9 @@ struct ComposeUp: ParsableCommand {
         let known = Set(project.services.map(\.name))
         let orphans = existing.filter { !known.contains($0.Labels[ComposeLabel.service] ?? "") }.map(session.name)
         if !orphans.isEmpty {
-            printError("WARN[0000] Found orphan containers (\(orphans.joined(separator: ", "))) for this project; berth compose down removes them.")
+            printError(
+                "WARN[0000] Found orphan containers (\(orphans.joined(separator: ", "))) for this project; berth compose down removes them."
+            )
         }
         var recreated: Set<String> = []
         var started: [String] = []
@@ -56,7 +61,9 @@ struct ComposeUp: ParsableCommand {
             }()
             if let c = current, forceRecreate || c.Labels[ComposeLabel.configHash] != hash || sharedChanged {
                 ComposeSession.progress("Container \(name)", "Recreate")
-                if c.State == "running" { try client.send("POST", "/containers/\(c.Id)/stop" + ComposeUp.query(timeout)) }
+                if c.State == "running" {
+                    try client.send("POST", "/containers/\(c.Id)/stop" + ComposeUp.query(timeout))
+                }
                 try client.send("DELETE", "/containers/\(c.Id)?force=1")
                 current = nil
                 recreated.insert(s.name)
@@ -102,7 +109,8 @@ struct ComposeUp: ParsableCommand {
             }
             if !found {
                 problems.append(
-                    "service \(s.name): image \(image) is not in berth's image store (berth does not pull; add it with berth load or berth import)")
+                    "service \(s.name): image \(image) is not in berth's image store (berth does not pull; add it with berth load or berth import)"
+                )
             }
             if case .container(let ref) = s.networkMode {
                 if (try? client.checked("GET", "/containers/" + BerthClient.escapePath(ref) + "/json")) == nil {
@@ -113,7 +121,9 @@ struct ComposeUp: ParsableCommand {
         let used = Set(selected.flatMap { $0.networks.map(\.name) })
         for n in project.networks where n.external && used.contains(n.key) {
             if (try? client.inspectNetwork(n.name)) == nil {
-                problems.append("network \(n.key) declared as external, but could not be found: create it with berth network create \(n.name)")
+                problems.append(
+                    "network \(n.key) declared as external, but could not be found: create it with berth network create \(n.name)"
+                )
             }
         }
         if !problems.isEmpty {
@@ -128,7 +138,9 @@ struct ComposeUp: ParsableCommand {
         for n in project.networks where !n.external && used.contains(n.key) {
             if let existing = try? client.inspectNetwork(n.name) {
                 if existing.labels[ComposeLabel.project] != project.name {
-                    printError("WARN[0000] a network with name \(n.name) exists but was not created by berth compose for project \"\(project.name)\"; using it")
+                    printError(
+                        "WARN[0000] a network with name \(n.name) exists but was not created by berth compose for project \"\(project.name)\"; using it"
+                    )
                 }
                 continue
             }

@@ -5,7 +5,11 @@ import Foundation
 
 /// A container's restart policy (`HostConfig.RestartPolicy`), and Docker's rule for applying it.
 public struct RestartRule: Sendable, Equatable {
-    public enum Kind: String, Sendable { case no, always, unlessStopped = "unless-stopped", onFailure = "on-failure" }
+    public enum Kind: String, Sendable {
+        case no, always
+        case unlessStopped = "unless-stopped"
+        case onFailure = "on-failure"
+    }
 
     public var kind: Kind
     /// on-failure's limit; 0 = no limit.
@@ -25,12 +29,15 @@ public struct RestartRule: Sendable, Equatable {
             throw BerthError.invalid("invalid restart policy \"\(name)\": use no, always, unless-stopped or on-failure")
         }
         let retries = maxRetries ?? 0
-        guard retries >= 0 else { throw BerthError.invalid("invalid restart policy: the maximum retry count cannot be negative") }
+        guard retries >= 0 else {
+            throw BerthError.invalid("invalid restart policy: the maximum retry count cannot be negative")
+        }
         if retries > 0 && kind != .onFailure {
             throw BerthError.invalid("invalid restart policy: the maximum retry count can only be used with on-failure")
         }
         if autoRemove && kind != .no {
-            throw BerthError.invalid("can't create 'AutoRemove' container with restart policy \(name): use one or the other")
+            throw BerthError.invalid(
+                "can't create 'AutoRemove' container with restart policy \(name): use one or the other")
         }
         return kind == .onFailure && retries > 0 ? "on-failure:\(retries)" : kind.rawValue
     }
@@ -75,7 +82,8 @@ extension ContainerEngine {
     /// After an exit (`finishExit`): schedules a restart when the policy says so, after the backoff.
     func restartIfPolicySays(_ c: ContainerRecord, policy: String) {
         let rule = RestartRule(policy)
-        guard rule.shouldRestart(exitCode: c.exitCode, restartCount: c.restartCount, stoppedByUser: isStoppedByUser(c.id))
+        guard
+            rule.shouldRestart(exitCode: c.exitCode, restartCount: c.restartCount, stoppedByUser: isStoppedByUser(c.id))
         else {
             restartDelays[c.id] = nil
             return
@@ -112,12 +120,14 @@ extension ContainerEngine {
     /// ones whose restart was still due when the last berthd ended.
     func startByPolicyAtBoot() async -> [String] {
         var report: [String] = []
-        for c in (try? list()) ?? [] where c.state == .exited && !c.startedAt.isEmpty && !pendingRestarts.contains(c.id) {
+        for c in (try? list()) ?? [] where c.state == .exited && !c.startedAt.isEmpty && !pendingRestarts.contains(c.id)
+        {
             guard let spec = try? spec(of: c) else { continue }
             let rule = RestartRule(spec.restartPolicy)
             let stopped = isStoppedByUser(c.id)
             if rule.kind == .onFailure {
-                guard rule.shouldRestart(exitCode: c.exitCode, restartCount: c.restartCount, stoppedByUser: stopped) else { continue }
+                guard rule.shouldRestart(exitCode: c.exitCode, restartCount: c.restartCount, stoppedByUser: stopped)
+                else { continue }
                 await performPolicyRestart(c.id)
                 report.append("restarted \(c.name) (restart policy \(spec.restartPolicy))")
                 continue

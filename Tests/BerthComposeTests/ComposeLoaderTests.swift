@@ -95,6 +95,45 @@ import Testing
         #expect(web.hostname == "web1")
     }
 
+    @Test func mergeFollowsComposeRulesPerKey() throws {
+        let p = try load(
+            [
+                "base.yml": """
+                    services:
+                      web:
+                        image: busybox
+                        command: sleep 1
+                        environment: [A=one, B=two]
+                        labels: {x: "1"}
+                        ports: ["8000:80"]
+                        dns: [10.0.0.1]
+                        networks: [front]
+                        extra_hosts: ["a:10.0.0.1"]
+                    networks: {front: {}, back: {}}
+                    """,
+                "override.yml": """
+                    services:
+                      web:
+                        command: [sleep, "2"]
+                        environment: {B: three, C: four}
+                        labels: [y=2]
+                        ports: ["8000:80", "9000:90"]
+                        dns: [10.0.0.2]
+                        networks: {back: {aliases: [api]}}
+                        extra_hosts: {b: 10.0.0.2}
+                    """,
+            ], use: ["base.yml", "override.yml"], project: "m")
+        let web = try #require(p.services.first)
+        #expect(web.command == ["sleep", "2"])  // replaced
+        #expect(web.environment == ["A": "one", "B": "three", "C": "four"])  // list + map merged
+        #expect(web.labels == ["x": "1", "y": "2"])
+        #expect(web.ports.map(\.published) == [8000, 9000])  // appended, no repeat
+        #expect(web.dns == ["10.0.0.1", "10.0.0.2"])
+        #expect(web.networks.map(\.name) == ["front", "back"])
+        #expect(web.networks[1].aliases == ["api"])
+        #expect(web.extraHosts == ["a:10.0.0.1", "b:10.0.0.2"])
+    }
+
     @Test func portsShortAndLongSyntax() throws {
         let p = try load([
             "compose.yaml": """

@@ -289,7 +289,8 @@ extension ContainerEngine: ContainerService {
         var out: [ContainerSummary] = []
         let imageList = (try? images.list()) ?? []
         for c in try list().reversed() {
-            if !all && c.state != .running && filters.values["status"] == nil && filters.values["exited"] == nil { continue }
+            let restarting = pendingRestarts.contains(c.id)
+            if !all && c.state != .running && !restarting && filters.values["status"] == nil && filters.values["exited"] == nil { continue }
             let spec = try spec(of: c)
             let settings = try await networkSettings(c, spec: spec)
             var ports: [ContainerPort] = []
@@ -303,11 +304,17 @@ extension ContainerEngine: ContainerService {
                     ports.append(ContainerPort(PrivatePort: Int(port), Type: proto))
                 }
             }
-            let status = c.state == .starting ? "created" : c.state.rawValue
+            // Waiting out a restart policy's delay: Docker's "Restarting (1) 2 seconds ago".
+            let status = restarting ? "restarting" : c.state == .starting ? "created" : c.state.rawValue
+            let statusText =
+                restarting
+                ? "Restarting (\(c.exitCode)) "
+                    + HumanDuration.text(seconds: Date().timeIntervalSince1970 - Double(ContainerEngine.unixTime(c.finishedAt))) + " ago"
+                : ContainerEngine.statusText(c)
             let summary = ContainerSummary(
                 Id: c.id, Names: ["/" + c.name], Image: c.image, ImageID: c.imageId,
                 Command: ContainerEngine.commandText(spec.argv), Created: ContainerEngine.unixTime(c.created),
-                Ports: ports, Labels: spec.labels, State: status, Status: ContainerEngine.statusText(c),
+                Ports: ports, Labels: spec.labels, State: status, Status: statusText,
                 NetworkMode: spec.networkMode, Networks: settings.Networks)
             let names = imageList.first { $0.id == c.imageId }?.repoTags ?? []
             if filters.matches(summary, exitCode: c.exitCode, imageNames: names + names.map { $0.replacingOccurrences(of: ":latest", with: "") }) {

@@ -7,11 +7,12 @@ public enum ComposeLoader {
     /// The files `docker compose` finds by default, in its order of preference.
     public static let defaultFileNames = ["compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml"]
 
-    /// Loads `files` (merged in order) from `directory`, with `.env` there and `environment` for
-    /// interpolation (the process environment wins over `.env`, as in Docker).
-    public static func load(files: [String], directory: String, projectName: String?, environment: [String: String])
-        throws -> ComposeProject
-    {
+    /// Loads `files` (merged in order) from `directory`, with `.env` there (or `envFiles` instead)
+    /// and `environment` for interpolation (the process environment wins over `.env`, as in Docker).
+    public static func load(
+        files: [String], directory: String, projectName: String?, environment: [String: String],
+        envFiles: [String]? = nil
+    ) throws -> ComposeProject {
         var paths = files.map { $0.hasPrefix("/") ? $0 : directory + "/" + $0 }
         if paths.isEmpty {
             guard
@@ -23,8 +24,19 @@ public enum ComposeLoader {
             }
             paths = [found]
         }
-        var variables =
-            (try? String(contentsOfFile: directory + "/.env", encoding: .utf8)).map(Interpolation.parseDotEnv) ?? [:]
+        var variables: [String: String] = [:]
+        if let envFiles {
+            for file in envFiles {
+                guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
+                    throw BerthError.invalid("cannot read env file \(file) (--env-file)")
+                }
+                variables.merge(Interpolation.parseDotEnv(text)) { _, new in new }
+            }
+        } else {
+            variables =
+                (try? String(contentsOfFile: directory + "/.env", encoding: .utf8)).map(Interpolation.parseDotEnv)
+                ?? [:]
+        }
         variables.merge(environment) { _, env in env }
         var tree: YAMLTree?
         for path in paths {

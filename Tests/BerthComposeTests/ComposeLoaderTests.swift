@@ -84,6 +84,21 @@ import Testing
         }
     }
 
+    @Test func envFileOptionReplacesDotEnv() throws {
+        let dir = NSTemporaryDirectory() + "berth-envfile-" + String(Identifier.random().prefix(8))
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try "services:\n  web: {image: \"busybox:${TAG:-latest}\"}\n".write(toFile: dir + "/compose.yaml", atomically: true, encoding: .utf8)
+        try "TAG=fromdotenv\n".write(toFile: dir + "/.env", atomically: true, encoding: .utf8)
+        try "TAG=fromother\n".write(toFile: dir + "/other.env", atomically: true, encoding: .utf8)
+        let p = try ComposeLoader.load(files: [], directory: dir, projectName: nil, environment: [:], envFiles: [dir + "/other.env"])
+        #expect(p.services.first?.image == "busybox:fromother")
+        #expect(try ComposeLoader.load(files: [], directory: dir, projectName: nil, environment: [:]).services.first?.image == "busybox:fromdotenv")
+        #expect(throws: BerthError.self) {
+            try ComposeLoader.load(files: [], directory: dir, projectName: nil, environment: [:], envFiles: [dir + "/none.env"])
+        }
+    }
+
     @Test func filesMergeInOrder() throws {
         let p = try load(
             [

@@ -66,6 +66,8 @@ struct ComposeProjectOptions: ParsableArguments {
     var projectName: String?
     @Option(name: .customLong("project-directory"), help: "Project directory (default: the first file's directory).")
     var projectDirectory: String?
+    @Option(name: .customLong("env-file"), help: "Read interpolation variables from this file instead of .env.")
+    var envFile: [String] = []
 
     /// Loads and validates the project; prints its warnings. A missing file exits 14, an invalid one 15,
     /// as docker compose does.
@@ -79,7 +81,8 @@ struct ComposeProjectOptions: ParsableArguments {
         do {
             let project = try ComposeLoader.load(
                 files: files, directory: directory, projectName: projectName,
-                environment: ProcessInfo.processInfo.environment)
+                environment: ProcessInfo.processInfo.environment,
+                envFiles: envFile.isEmpty ? nil : envFile.map(absolute))
             for w in project.warnings { printError("WARN[0000] \(w)") }
             return project
         } catch let e as BerthError {

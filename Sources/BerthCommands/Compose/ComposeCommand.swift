@@ -12,13 +12,18 @@ struct ComposeCommand: ParsableCommand {
         commandName: "compose",
         abstract: "Run multi-container projects from a compose file.",
         discussion: """
-            The file is compose.yaml, compose.yml, docker-compose.yml or docker-compose.yaml in the current
-            directory unless -f names one or more (merged in order). ${VAR} and ${VAR:-default} are filled from
-            the environment and the project directory's .env. The project is named by -p, else the file's
-            name: key, else the directory's name. Containers are <project>-<service>-1 on <project>_default
-            (and the networks the file declares), labelled com.docker.compose.project/service, and reach each
-            other by service name.
-            Exit status: 14 when no compose file is found, 15 when the file is invalid (nothing is created),
+            Usage: berth compose [-f FILE…] [-p NAME] [--project-directory DIR] [--env-file FILE] SUBCOMMAND …
+
+            The file is compose.yaml, compose.yml, docker-compose.yml or docker-compose.yaml in the current \
+            directory unless -f names one or more (merged in order). ${VAR} and ${VAR:-default} are filled from \
+            the environment and the project directory's .env. The project is named by -p, else the file's \
+            name: key, else the directory's name.
+
+            Containers are <project>-<service>-1 on <project>_default (and the networks the file declares), \
+            labelled com.docker.compose.project/service like docker compose's, and reach each other by \
+            service name.
+
+            Exit status: 14 when no compose file is found, 15 when the file is invalid (nothing is created), \
             1 when berthd refuses something.
             """,
         subcommands: [

@@ -11,8 +11,9 @@ struct ComposeDown: ParsableCommand {
         commandName: "down",
         abstract: "Stop and remove the project's containers and networks.",
         discussion: """
-            What is removed is found by the com.docker.compose.project label, so containers of services
-            since deleted from the file go too, and external networks and anything else stay.
+            What is removed is found by the com.docker.compose.project label, so containers of services \
+            since deleted from the file go too, and external networks and anything else stay. With -p NAME \
+            no compose file is needed.
             """)
 
     @OptionGroup var options: ComposeProjectOptions

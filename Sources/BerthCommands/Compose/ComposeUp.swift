@@ -10,12 +10,13 @@ struct ComposeUp: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "up", abstract: "Create and start the project's networks and containers.",
         discussion: """
-            Running up again changes nothing that has not changed: a container whose service config is the
-            same (the com.docker.compose.config-hash label) is left running, or started if it stopped; a
-            changed service's container is recreated. Every check (images, external networks, container:
+            Running up again changes nothing that has not changed: a container whose service config is the \
+            same (the com.docker.compose.config-hash label) is left running, or started if it stopped; a \
+            changed service's container is recreated. Every check (images, external networks, container: \
             targets) is made before anything is created.
-            Without -d, up follows the output of the started services, each line prefixed service-1 |,
-            until they all end or Ctrl-C (which stops them, like docker compose; exit status 130).
+
+            Without -d, up follows the output of the started services, each line prefixed "service-1  | ", \
+            until they all end, or until Ctrl-C, which stops them (like docker compose; exit status 130).
             """)
 
     @OptionGroup var options: ComposeProjectOptions

@@ -17,7 +17,7 @@ struct ComposePs: ParsableCommand {
 
     func run() throws {
         let session = ComposeSession(client: try Connection.client(), project: try options.projectNameOnly())
-        let list = try session.containers(services: names).filter { all || $0.State == "running" }
+        let list = try session.containers(services: names).filter { all || $0.State == "running" || $0.State == "restarting" }
         if quiet {
             for c in list { print(c.Id) }
             return

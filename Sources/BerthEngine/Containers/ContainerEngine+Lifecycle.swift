@@ -169,6 +169,7 @@ extension ContainerEngine {
                 throw BerthError.conflict(
                     "You cannot remove a running container \(c.id). Stop the container before attempting removal or force remove")
             }
+            markStoppedByUser(c.id, true)  // no restart policy brings it back meanwhile
             try? config.runtime.kill(id: c.id, signal: "SIGKILL")
             if !(try await waitForExit(c.id, seconds: 30)) {
                 throw BerthError(.system, "container \(c.name) did not stop after SIGKILL; try again")

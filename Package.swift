@@ -27,7 +27,7 @@ let package = Package(
         .target(name: "BerthIPAM", dependencies: ["BerthCore", "BerthAddressing"], swiftSettings: swiftSettings),
         .target(name: "BerthAPI", dependencies: ["BerthCore"], swiftSettings: swiftSettings),
         .target(
-            name: "BerthCompose", dependencies: ["BerthCore", .product(name: "Yams", package: "Yams")],
+            name: "BerthCompose", dependencies: ["BerthCore", "BerthAPI", .product(name: "Yams", package: "Yams")],
             swiftSettings: swiftSettings),
         .target(name: "BerthDNSWire", dependencies: ["BerthCore", "BerthAddressing"], swiftSettings: swiftSettings),
 
@@ -91,7 +91,7 @@ let package = Package(
         .target(
             name: "BerthCommands",
             dependencies: [
-                "BerthCore", "BerthAPI", "BerthClient", "BerthSystem",
+                "BerthCore", "BerthAPI", "BerthClient", "BerthSystem", "BerthCompose",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings),
@@ -108,7 +108,7 @@ let package = Package(
         .testTarget(
             name: "BerthDNSTests",
             dependencies: ["BerthDNS", "BerthDNSWire", "BerthSystem", "BerthTestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "BerthComposeTests", dependencies: ["BerthCompose", "BerthCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "BerthComposeTests", dependencies: ["BerthCompose", "BerthCore", "BerthAPI"], swiftSettings: swiftSettings),
         .testTarget(name: "BerthDNSWireTests", dependencies: ["BerthDNSWire"], swiftSettings: swiftSettings),
         .testTarget(name: "BerthIPAMTests", dependencies: ["BerthIPAM"], swiftSettings: swiftSettings),
         .testTarget(

@@ -22,7 +22,7 @@ public struct BerthCLI: ParsableCommand {
             KillCommand.self, RemoveCommand.self, PsCommand.self, LogsCommand.self, ExecCommand.self,
             InspectCommand.self, TopCommand.self, PortCommand.self, WaitCommand.self, DNSCommand.self,
             ImagesCommand.self, ImportCommand.self, LoadCommand.self, RmiCommand.self,
-            NetworkCommand.self, DoctorCommand.self, VersionCommand.self, InfoCommand.self,
+            NetworkCommand.self, ComposeCommand.self, DoctorCommand.self, VersionCommand.self, InfoCommand.self,
             TopologyCommand.self, NsCommand.self, DebugCommand.self, TraceCommand.self,
         ])
 
@@ -32,7 +32,8 @@ public struct BerthCLI: ParsableCommand {
     /// `Error response from daemon: …` and exit 1, like docker.
     public static func main(_ arguments: [String]? = nil) {
         do {
-            var command = try parseAsRoot(arguments)
+            let args = ComposeCommand.hoistProjectOptions(arguments ?? Array(CommandLine.arguments.dropFirst()))
+            var command = try parseAsRoot(args)
             try command.run()
         } catch let e as BerthError {
             printError(BerthClient.isDaemonError(e) ? "Error response from daemon: \(e.message)" : e.message)

@@ -8,6 +8,15 @@ public struct ComposeProject: Sendable {
     public var networks: [ComposeNetwork]
     /// Unknown keys and other things worth saying, each naming the file and line.
     public var warnings: [String]
+    /// The project directory (where `.env` and relative `env_file`s are read).
+    public var directory: String = ""
+
+    public init(name: String, services: [ComposeService], networks: [ComposeNetwork], warnings: [String]) {
+        self.name = name
+        self.services = services
+        self.networks = networks
+        self.warnings = warnings
+    }
 
     /// `<project>_default`, which every service joins unless it chose networks or a network mode.
     public var defaultNetworkName: String { "\(name)_default" }
@@ -52,6 +61,12 @@ public struct ComposeNetwork: Sendable, Equatable {
     public var labels: [String: String]
 }
 
+/// One `env_file` entry, with where it was named.
+public struct ComposeEnvFile: Sendable, Equatable {
+    public var path: String
+    public var origin: String
+}
+
 /// One service.
 public struct ComposeService: Sendable, Equatable {
     public var name: String
@@ -59,6 +74,8 @@ public struct ComposeService: Sendable, Equatable {
     public var command: [String]?
     public var entrypoint: [String]?
     public var environment: [String: String] = [:]
+    public var envFiles: [ComposeEnvFile] = []
+    public var containerName: String?
     public var ports: [ComposePort] = []
     public var expose: [String] = []
     public var networkMode: ComposeNetworkMode?
@@ -85,5 +102,8 @@ public struct ComposeService: Sendable, Equatable {
     public init(name: String) { self.name = name }
 
     /// `<project>-<service>-<n>`, Compose v2's container names.
-    public func containerName(project: String, index: Int = 1) -> String { "\(project)-\(name)-\(index)" }
+    /// `container_name:` when given.
+    public func containerName(project: String, index: Int = 1) -> String {
+        containerName ?? "\(project)-\(name)-\(index)"
+    }
 }

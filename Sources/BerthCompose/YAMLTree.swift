@@ -1,4 +1,5 @@
 import BerthCore
+import Foundation
 import Yams
 
 /// A YAML document as a small tree that remembers where each value came from (file and line), so
@@ -62,19 +63,66 @@ indirect enum YAMLTree: Sendable {
         }
     }
 
-    /// Later files override earlier ones: maps merge key by key, anything else is replaced
-    /// (the Compose Specification's merge, without its per-key list rules).
-    static func merge(_ base: YAMLTree, _ override: YAMLTree) -> YAMLTree {
+    /// Later files override earlier ones, by the Compose Specification's merge rules: maps merge key
+    /// by key; a service's `environment`, `labels`, `extra_hosts`, `sysctls`, `networks` and
+    /// `depends_on` merge as maps whichever form (list or map) each file used; its `command` and
+    /// `entrypoint` are replaced; its other lists (`ports`, `expose`, `dns`, `cap_add`, …) are
+    /// appended, without repeating an entry; any other value is replaced.
+    static func merge(_ base: YAMLTree, _ override: YAMLTree, path: [String] = []) -> YAMLTree {
+        if path.count == 3 && path[0] == "services" {
+            let key = path[2]
+            if mapLikeKeys.contains(key) {
+                return merge(asMap(base, key: key), asMap(override, key: key), path: path + ["*"])
+            }
+            if key == "command" || key == "entrypoint" { return override }
+            if case .list(let b, let o) = base, case .list(let over, _) = override {
+                var out = b
+                for item in over where !out.contains(where: { $0.sameValue(as: item) }) { out.append(item) }
+                return .list(out, o)
+            }
+        }
         guard case .map(let b, let o) = base, case .map(let over, _) = override else { return override }
         var out = b
         for (k, v) in over {
             if let i = out.firstIndex(where: { $0.key == k }) {
-                out[i].value = merge(out[i].value, v)
+                out[i].value = merge(out[i].value, v, path: path + [k])
             } else {
                 out.append((k, v))
             }
         }
         return .map(out, o)
+    }
+
+    static let mapLikeKeys: Set<String> = ["environment", "labels", "extra_hosts", "sysctls", "networks", "depends_on"]
+
+    /// The map form of a list-form key: `KEY=VALUE` (or `host:ip` for extra_hosts) items, or bare
+    /// names (networks, depends_on, a bare environment key) with a null value.
+    static func asMap(_ v: YAMLTree, key: String) -> YAMLTree {
+        guard case .list(let items, let o) = v else { return v }
+        var out: [(key: String, value: YAMLTree)] = []
+        for item in items {
+            guard let s = item.string else { continue }
+            let separators: [Character] = key == "extra_hosts" ? ["=", ":"] : ["="]
+            if key != "networks" && key != "depends_on", let sep = s.firstIndex(where: { separators.contains($0) }) {
+                out.append((String(s[..<sep]), .scalar(String(s[s.index(after: sep)...]), item.origin)))
+            } else {
+                out.append((s, .null(item.origin)))
+            }
+        }
+        return .map(out, o)
+    }
+
+    /// Equal as YAML values (origins aside).
+    func sameValue(as other: YAMLTree) -> Bool {
+        switch (self, other) {
+        case (.scalar(let a, _), .scalar(let b, _)): return a == b
+        case (.null, .null): return true
+        case (.list(let a, _), .list(let b, _)):
+            return a.count == b.count && zip(a, b).allSatisfy { $0.sameValue(as: $1) }
+        case (.map(let a, _), .map(let b, _)):
+            return a.count == b.count && zip(a, b).allSatisfy { $0.key == $1.key && $0.value.sameValue(as: $1.value) }
+        default: return false
+        }
     }
 }
 
@@ -104,7 +152,9 @@ enum Interpolation {
                 i = text.index(after: close)
             } else {
                 var j = next
-                while j < text.endIndex, text[j].isLetter || text[j].isNumber || text[j] == "_" { j = text.index(after: j) }
+                while j < text.endIndex, text[j].isLetter || text[j].isNumber || text[j] == "_" {
+                    j = text.index(after: j)
+                }
                 if j == next {
                     out.append("$")
                     i = next
@@ -126,7 +176,8 @@ enum Interpolation {
             let unset = op.hasPrefix(":") ? (value ?? "").isEmpty : value == nil
             if op.hasSuffix("-") { return unset ? arg : (value ?? "") }
             if unset {
-                throw BerthError.invalid("\(origin): required variable \(name) is not set\(arg.isEmpty ? "" : ": \(arg)")")
+                throw BerthError.invalid(
+                    "\(origin): required variable \(name) is not set\(arg.isEmpty ? "" : ": \(arg)")")
             }
             return value ?? ""
         }
@@ -154,5 +205,3 @@ enum Interpolation {
         return out
     }
 }
-
-import Foundation

@@ -100,3 +100,37 @@ import Testing
         #expect(text.contains("broken at step 2 (veth): veth1234567 is down"))
     }
 }
+
+@Suite struct ComposeCommandTests {
+    @Test func projectOptionsBeforeTheSubcommandMoveAfterIt() {
+        #expect(
+            ComposeCommand.hoistProjectOptions(["compose", "-f", "a.yml", "-p", "x", "up", "-d", "web"])
+                == ["compose", "up", "--file", "a.yml", "--project-name", "x", "-d", "web"])
+        #expect(
+            ComposeCommand.hoistProjectOptions(["compose", "--file=a.yml", "exec", "web", "ls", "-f"])
+                == ["compose", "exec", "--file=a.yml", "web", "ls", "-f"])
+        #expect(ComposeCommand.hoistProjectOptions(["compose", "up", "-d"]) == ["compose", "up", "-d"])
+        #expect(ComposeCommand.hoistProjectOptions(["run", "-p", "80:80", "busybox"]) == ["run", "-p", "80:80", "busybox"])
+    }
+
+    @Test func composeSubcommandsParse() throws {
+        let up = try BerthCLI.parseAsRoot(ComposeCommand.hoistProjectOptions(["compose", "-p", "demo", "up", "-d", "web"]))
+        let u = try #require(up as? ComposeUp)
+        #expect(u.options.projectName == "demo" && u.detach && u.services == ["web"])
+        let exec = try #require(try BerthCLI.parseAsRoot(["compose", "exec", "web", "sh", "-c", "exit 3"]) as? ComposeExec)
+        #expect(exec.service == "web" && exec.command == ["sh", "-c", "exit 3"])
+        #expect(try BerthCLI.parseAsRoot(["compose", "down", "-t", "1"]) is ComposeDown)
+        // -f before logs is the file, after it --follow.
+        let logs = try #require(
+            try BerthCLI.parseAsRoot(ComposeCommand.hoistProjectOptions(["compose", "-f", "x.yml", "logs", "-f", "web"])) as? ComposeLogs)
+        #expect(logs.options.file == ["x.yml"] && logs.follow && logs.services == ["web"])
+    }
+
+    @Test func restartPolicies() throws {
+        #expect(try CreateOptions.restartPolicy("always") == RestartPolicy(Name: "always", MaximumRetryCount: 0))
+        #expect(try CreateOptions.restartPolicy("on-failure:2") == RestartPolicy(Name: "on-failure", MaximumRetryCount: 2))
+        #expect(throws: BerthError.self) { try CreateOptions.restartPolicy("sometimes") }
+        #expect(throws: BerthError.self) { try CreateOptions.restartPolicy("always:3") }
+        #expect(throws: BerthError.self) { try CreateOptions.restartPolicy("on-failure:-1") }
+    }
+}

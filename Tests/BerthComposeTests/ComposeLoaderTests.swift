@@ -58,7 +58,7 @@ import Testing
         #expect(rc.networks.map(\.name) == ["default"])
         #expect(rc.containerName(project: p.name) == "remote-control-remote-control-1")
         let py = try #require(p.services.first { $0.name == "python" })
-        #expect(py.command == ["/bin/sh", "-c", "sleep infinity"])
+        #expect(py.command == ["sleep", "infinity"])  // split like a shell, as Compose does
         #expect(p.warnings.isEmpty)
     }
 
@@ -84,6 +84,21 @@ import Testing
         }
     }
 
+    @Test func envFileOptionReplacesDotEnv() throws {
+        let dir = NSTemporaryDirectory() + "berth-envfile-" + String(Identifier.random().prefix(8))
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try "services:\n  web: {image: \"busybox:${TAG:-latest}\"}\n".write(toFile: dir + "/compose.yaml", atomically: true, encoding: .utf8)
+        try "TAG=fromdotenv\n".write(toFile: dir + "/.env", atomically: true, encoding: .utf8)
+        try "TAG=fromother\n".write(toFile: dir + "/other.env", atomically: true, encoding: .utf8)
+        let p = try ComposeLoader.load(files: [], directory: dir, projectName: nil, environment: [:], envFiles: [dir + "/other.env"])
+        #expect(p.services.first?.image == "busybox:fromother")
+        #expect(try ComposeLoader.load(files: [], directory: dir, projectName: nil, environment: [:]).services.first?.image == "busybox:fromdotenv")
+        #expect(throws: BerthError.self) {
+            try ComposeLoader.load(files: [], directory: dir, projectName: nil, environment: [:], envFiles: [dir + "/none.env"])
+        }
+    }
+
     @Test func filesMergeInOrder() throws {
         let p = try load(
             [
@@ -93,6 +108,45 @@ import Testing
         let web = try #require(p.services.first)
         #expect(web.environment == ["A": "one", "B": "three"])
         #expect(web.hostname == "web1")
+    }
+
+    @Test func mergeFollowsComposeRulesPerKey() throws {
+        let p = try load(
+            [
+                "base.yml": """
+                    services:
+                      web:
+                        image: busybox
+                        command: sleep 1
+                        environment: [A=one, B=two]
+                        labels: {x: "1"}
+                        ports: ["8000:80"]
+                        dns: [10.0.0.1]
+                        networks: [front]
+                        extra_hosts: ["a:10.0.0.1"]
+                    networks: {front: {}, back: {}}
+                    """,
+                "override.yml": """
+                    services:
+                      web:
+                        command: [sleep, "2"]
+                        environment: {B: three, C: four}
+                        labels: [y=2]
+                        ports: ["8000:80", "9000:90"]
+                        dns: [10.0.0.2]
+                        networks: {back: {aliases: [api]}}
+                        extra_hosts: {b: 10.0.0.2}
+                    """,
+            ], use: ["base.yml", "override.yml"], project: "m")
+        let web = try #require(p.services.first)
+        #expect(web.command == ["sleep", "2"])  // replaced
+        #expect(web.environment == ["A": "one", "B": "three", "C": "four"])  // list + map merged
+        #expect(web.labels == ["x": "1", "y": "2"])
+        #expect(web.ports.map(\.published) == [8000, 9000])  // appended, no repeat
+        #expect(web.dns == ["10.0.0.1", "10.0.0.2"])
+        #expect(web.networks.map(\.name) == ["front", "back"])
+        #expect(web.networks[1].aliases == ["api"])
+        #expect(web.extraHosts == ["a:10.0.0.1", "b:10.0.0.2"])
     }
 
     @Test func portsShortAndLongSyntax() throws {
@@ -127,6 +181,10 @@ import Testing
             """
         ])
         #expect(p.services.map(\.name) == ["cache", "db", "web"])
+        let healthy = try load([
+            "compose.yaml": "services:\n  web: {image: busybox, depends_on: {db: {condition: service_healthy}}}\n  db: {image: busybox}\n"
+        ])
+        #expect(healthy.warnings.contains { $0.contains("compose.yaml:2") && $0.contains("service_healthy") })
         do {
             _ = try load(["compose.yaml": "services:\n  a: {image: x, depends_on: [b]}\n  b: {image: x, depends_on: [a]}\n"])
             Issue.record("a cycle must be refused")

@@ -50,7 +50,8 @@ struct CreateOptions: ParsableArguments {
     @Option(name: .customLong("stop-timeout"), help: "Seconds to wait after the stop signal before SIGKILL.")
     var stopTimeout: Int?
     @Option(name: .long, help: "Namespaced kernel parameter (key=value).") var sysctl: [String] = []
-    @Option(name: .long, help: "Restart policy (only \"no\" is supported).") var restart: String?
+    @Option(name: .long, help: "Restart policy: no (default), always, unless-stopped, or on-failure[:max-retries].")
+    var restart: String?
     @Flag(name: [.short, .long], help: "Keep STDIN open (berth gives containers /dev/null as stdin for now).")
     var interactive = false
     @Flag(name: [.short, .long], help: "Allocate a pseudo-TTY (not supported yet).") var tty = false
@@ -126,9 +127,7 @@ struct CreateOptions: ParsableArguments {
         hc.IpcMode = ipc
         hc.UTSMode = uts
         hc.Runtime = runtime
-        if let restart, restart != "no" {
-            throw BerthError.invalid("--restart \(restart) is not supported yet: berth only runs containers with --restart no")
-        }
+        if let restart { hc.RestartPolicy = try CreateOptions.restartPolicy(restart) }
         var sysctls: [String: String] = [:]
         for s in sysctl {
             let parts = s.split(separator: "=", maxSplits: 1).map(String.init)
@@ -149,6 +148,26 @@ struct CreateOptions: ParsableArguments {
             r.NetworkingConfig = NetworkingConfig(EndpointsConfig: [mode: ep])
         }
         return r
+    }
+
+    /// `--restart no|always|unless-stopped|on-failure[:N]`.
+    static func restartPolicy(_ text: String) throws -> RestartPolicy {
+        let parts = text.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+        let name = parts[0]
+        guard ["no", "always", "unless-stopped", "on-failure"].contains(name) else {
+            throw BerthError.invalid("invalid restart policy \"\(text)\": use no, always, unless-stopped or on-failure[:max-retries]")
+        }
+        guard parts.count == 1 || name == "on-failure" else {
+            throw BerthError.invalid("invalid restart policy \"\(text)\": only on-failure takes a maximum retry count")
+        }
+        var retries = 0
+        if parts.count == 2 {
+            guard let n = Int(parts[1]), n >= 0 else {
+                throw BerthError.invalid("invalid restart policy \"\(text)\": the maximum retry count must be a number ≥ 0")
+            }
+            retries = n
+        }
+        return RestartPolicy(Name: name, MaximumRetryCount: retries)
     }
 
     /// Docker's memory sizes: 50m, 1g, 512k, 1024b, plain bytes.

@@ -110,7 +110,18 @@ struct ExecCommand: ParsableCommand {
 
     func run() throws {
         guard !command.isEmpty else { throw ValidationError("name a command to run in \(container)") }
-        let client = try Connection.client()
+        try ContainerCLI.exec(
+            try Connection.client(), container: container, command: command, env: env, user: user, workdir: workdir,
+            privileged: privileged, detach: detach)
+    }
+}
+
+extension ContainerCLI {
+    /// Creates and starts an exec; without `detach` copies its output and exits with its code.
+    static func exec(
+        _ client: BerthClient, container: String, command: [String], env: [String], user: String?, workdir: String?,
+        privileged: Bool, detach: Bool
+    ) throws {
         var r = ExecCreateRequest()
         r.Cmd = command
         r.Env = env

@@ -111,7 +111,8 @@ extension ContainerEngine: ContainerService {
         s.dnsSearch = hc.DnsSearch ?? []
         s.dnsOptions = hc.DnsOptions ?? []
         s.autoRemove = hc.AutoRemove ?? false
-        s.restartPolicy = hc.RestartPolicy?.Name.flatMap { $0.isEmpty ? nil : $0 } ?? "no"
+        s.restartPolicy = try RestartRule.specText(
+            name: hc.RestartPolicy?.Name, maxRetries: hc.RestartPolicy?.MaximumRetryCount, autoRemove: s.autoRemove)
         s.sysctls = hc.Sysctls ?? [:]
         if let runtime = hc.Runtime, !runtime.isEmpty, runtime != config.runtime.name {
             throw BerthError.invalid(
@@ -153,7 +154,18 @@ extension ContainerEngine: ContainerService {
         return (port, proto)
     }
 
-    public func startContainer(_ ref: String) async throws { try await start(ref) }
+    public func startContainer(_ ref: String) async throws {
+        // A start the user asks for re-arms the restart policy a stop disarmed, and (as in Docker)
+        // begins a new count of restarts.
+        var c = try container(ref)
+        markStoppedByUser(c.id, false)
+        restartDelays[c.id] = nil
+        if c.state != .running && c.restartCount != 0 {
+            c.restartCount = 0
+            try save(c)
+        }
+        try await start(ref)
+    }
     public func stopContainer(_ ref: String, timeout: Int?) async throws { try await stop(ref, timeout: timeout) }
     public func restartContainer(_ ref: String, timeout: Int?) async throws { try await restart(ref, timeout: timeout) }
     public func killContainer(_ ref: String, signal: String?) async throws { try await kill(ref, signal: signal) }
@@ -187,10 +199,14 @@ extension ContainerEngine: ContainerService {
         let f = files(c.id)
         let running = c.state == .running
         let status = c.state == .starting ? "created" : c.state.rawValue
-        let state = ContainerState(
+        var state = ContainerState(
             Status: status, Running: running, Pid: running ? c.pid : 0, ExitCode: c.exitCode, Error: c.error,
             StartedAt: c.startedAt.isEmpty ? ContainerState.zeroTime : c.startedAt,
             FinishedAt: c.finishedAt.isEmpty ? ContainerState.zeroTime : c.finishedAt, OOMKilled: c.oomKilled)
+        if pendingRestarts.contains(c.id) {
+            state.Restarting = true
+            state.Status = "restarting"
+        }
         let argv = spec.argv
         return ContainerInspect(
             Id: c.id, Created: c.created, Path: argv.first ?? "", Args: Array(argv.dropFirst()), State: state,
@@ -274,7 +290,8 @@ extension ContainerEngine: ContainerService {
         var out: [ContainerSummary] = []
         let imageList = (try? images.list()) ?? []
         for c in try list().reversed() {
-            if !all && c.state != .running && filters.values["status"] == nil && filters.values["exited"] == nil { continue }
+            let restarting = pendingRestarts.contains(c.id)
+            if !all && c.state != .running && !restarting && filters.values["status"] == nil && filters.values["exited"] == nil { continue }
             let spec = try spec(of: c)
             let settings = try await networkSettings(c, spec: spec)
             var ports: [ContainerPort] = []
@@ -288,11 +305,17 @@ extension ContainerEngine: ContainerService {
                     ports.append(ContainerPort(PrivatePort: Int(port), Type: proto))
                 }
             }
-            let status = c.state == .starting ? "created" : c.state.rawValue
+            // Waiting out a restart policy's delay: Docker's "Restarting (1) 2 seconds ago".
+            let status = restarting ? "restarting" : c.state == .starting ? "created" : c.state.rawValue
+            let statusText =
+                restarting
+                ? "Restarting (\(c.exitCode)) "
+                    + HumanDuration.text(seconds: Date().timeIntervalSince1970 - Double(ContainerEngine.unixTime(c.finishedAt))) + " ago"
+                : ContainerEngine.statusText(c)
             let summary = ContainerSummary(
                 Id: c.id, Names: ["/" + c.name], Image: c.image, ImageID: c.imageId,
                 Command: ContainerEngine.commandText(spec.argv), Created: ContainerEngine.unixTime(c.created),
-                Ports: ports, Labels: spec.labels, State: status, Status: ContainerEngine.statusText(c),
+                Ports: ports, Labels: spec.labels, State: status, Status: statusText,
                 NetworkMode: spec.networkMode, Networks: settings.Networks)
             let names = imageList.first { $0.id == c.imageId }?.repoTags ?? []
             if filters.matches(summary, exitCode: c.exitCode, imageNames: names + names.map { $0.replacingOccurrences(of: ":latest", with: "") }) {

@@ -66,6 +66,8 @@ extension ContainerEngine {
         if let spec = try? spec(of: c), spec.autoRemove {
             removedExitCodes[c.id] = c.exitCode
             try? await remove(c.id, force: true)
+        } else if let spec = try? spec(of: c) {
+            restartIfPolicySays(c, policy: spec.restartPolicy)
         }
     }
 
@@ -87,6 +89,8 @@ extension ContainerEngine {
     /// `docker stop`: the stop signal, then SIGKILL after `timeout` seconds.
     public func stop(_ ref: String, timeout: Int?) async throws {
         let c = try container(ref)
+        // Before the signal, so the exit it causes is not restarted by the policy (nor a pending restart made).
+        markStoppedByUser(c.id, true)
         guard c.state == .running else { throw BerthError(.notModified, "container \(c.name) is not running") }
         let spec = try spec(of: c)
         let seconds = timeout ?? spec.stopTimeout
@@ -103,6 +107,7 @@ extension ContainerEngine {
             throw BerthError.conflict("Cannot kill container: \(c.name): container is not running")
         }
         let sig = ContainerEngine.normalizeSignal(signal ?? "SIGKILL")
+        if sig == "SIGKILL" || sig == "SIGTERM" || sig == "9" || sig == "15" { markStoppedByUser(c.id, true) }
         try config.runtime.kill(id: c.id, signal: sig)
         if sig == "SIGKILL" { _ = try await waitForExit(c.id, seconds: 30) }
     }
@@ -148,6 +153,8 @@ extension ContainerEngine {
     public func restart(_ ref: String, timeout: Int?) async throws {
         let c = try container(ref)
         if c.state == .running { try await stop(c.id, timeout: timeout) }
+        markStoppedByUser(c.id, false)
+        restartDelays[c.id] = nil
         try await start(c.id)
     }
 
@@ -162,6 +169,7 @@ extension ContainerEngine {
                 throw BerthError.conflict(
                     "You cannot remove a running container \(c.id). Stop the container before attempting removal or force remove")
             }
+            markStoppedByUser(c.id, true)  // no restart policy brings it back meanwhile
             try? config.runtime.kill(id: c.id, signal: "SIGKILL")
             if !(try await waitForExit(c.id, seconds: 30)) {
                 throw BerthError(.system, "container \(c.name) did not stop after SIGKILL; try again")
@@ -237,6 +245,7 @@ extension ContainerEngine {
                 }
             }
         }
+        report += await startByPolicyAtBoot()
         startWatcher()
         return report
     }

@@ -48,6 +48,10 @@ public actor ContainerEngine {
     /// Exit codes of containers removed by `--rm`, for `wait?condition=removed` callers that were
     /// still waiting (kept for the life of berthd; a few bytes per removed container).
     var removedExitCodes: [String: Int] = [:]
+    /// Restart-policy backoff of each container that restarted in a row (nanoseconds), and the
+    /// containers waiting out that delay (shown as restarting).
+    var restartDelays: [String: UInt64] = [:]
+    var pendingRestarts: Set<String> = []
 
     public init(config: ContainerEngineConfig, store: Store, networks: NetworkEngine, images: ImageStore) {
         self.config = config

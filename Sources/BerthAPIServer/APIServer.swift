@@ -128,6 +128,10 @@ public final class APIServer: Sendable {
                     if !response.contentType.isEmpty { headers.add(name: "Content-Type", value: response.contentType) }
                     if let stream = response.stream {
                         if response.upgrade {
+                            // Switch before the 101 goes out: a client sends its stdin (and may
+                            // half-close) as soon as it reads the 101, and bytes the HTTP decoder
+                            // holds past the end of input would be dropped.
+                            try await APIServer.switchToRaw(channel)
                             headers.add(name: "Connection", value: "Upgrade")
                             headers.add(name: "Upgrade", value: "tcp")
                         }
@@ -143,7 +147,6 @@ public final class APIServer: Sendable {
                             return
                         }
                         // Hijacked: from here on the client's bytes are raw stdin, not HTTP.
-                        try await APIServer.switchToRaw(channel)
                         let (input, feed) = AsyncStream<[UInt8]>.makeStream(bufferingPolicy: .unbounded)
                         try await withThrowingTaskGroup(of: Void.self) { group in
                             group.addTask {

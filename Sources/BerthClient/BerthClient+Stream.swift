@@ -11,10 +11,14 @@ extension BerthClient {
     /// A request whose reply body is consumed as it arrives (logs -f, exec, attach): chunked bodies
     /// are de-chunked, upgraded (hijacked) connections are passed through raw until the daemon closes.
     /// Errors (status ≥ 400) are thrown like `checked`. Returns the status.
+    ///
+    /// On an upgraded connection, `stdin` (a descriptor) is copied to the daemon on a thread of its
+    /// own; its end of file half-closes the connection (replies keep coming). `onReply` runs once the
+    /// reply's head arrived and before its body is read (`run -i` starts the container there).
     @discardableResult
     public func stream(
-        _ method: String, _ path: String, body: [UInt8]? = nil, upgrade: Bool = false,
-        onData: ([UInt8]) throws -> Void
+        _ method: String, _ path: String, body: [UInt8]? = nil, upgrade: Bool = false, stdin: Int32? = nil,
+        onReply: (() throws -> Void)? = nil, onData: ([UInt8]) throws -> Void
     ) throws -> Int {
         let fd = try connect()
         defer { Syscall.close(fd) }
@@ -53,6 +57,27 @@ extension BerthClient {
             return status
         }
         var rest = Array(raw[(end + 4)...])
+        try onReply?()
+        if upgrade, status == 101, let stdin {
+            let out = dup(fd)
+            _ = try DedicatedThread.spawn(joinable: false) {
+                while true {
+                    let bytes: [UInt8]
+                    do {
+                        // Blocking reads: a nil (EAGAIN) from a non-blocking stdin is retried after poll.
+                        guard let b = try Processes.read(stdin) else {
+                            _ = Processes.pollReadable([stdin], timeoutMs: 1000)
+                            continue
+                        }
+                        bytes = b
+                    } catch { break }
+                    if bytes.isEmpty { break }
+                    if (try? Processes.writeAll(out, bytes)) == nil { break }
+                }
+                UnixSocket.closeWrite(out)
+                Syscall.close(out)
+            }
+        }
         if !chunked {
             // Content-Length bodies of streaming endpoints are small (e.g. an empty 200); raw streams run to close.
             if !rest.isEmpty { try onData(rest) }

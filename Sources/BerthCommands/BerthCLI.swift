@@ -18,7 +18,7 @@ public struct BerthCLI: ParsableCommand {
             """,
         version: "berth version \(BerthAPIVersion.text)",
         subcommands: [
-            RunCommand.self, CreateCommand.self, StartCommand.self, StopCommand.self, RestartCommand.self,
+            RunCommand.self, CreateCommand.self, AttachCommand.self, StartCommand.self, StopCommand.self, RestartCommand.self,
             KillCommand.self, RemoveCommand.self, PsCommand.self, LogsCommand.self, ExecCommand.self,
             InspectCommand.self, TopCommand.self, PortCommand.self, WaitCommand.self, DNSCommand.self,
             ImagesCommand.self, ImportCommand.self, LoadCommand.self, RmiCommand.self,

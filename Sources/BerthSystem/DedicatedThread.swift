@@ -14,8 +14,8 @@ public enum DedicatedThread {
         init(_ work: @escaping () -> Void) { self.work = work }
     }
 
-    /// Starts a detached thread running `work`. The thread ends when `work` returns.
-    static func spawn(joinable: Bool, _ work: @escaping () -> Void) throws(SystemCallError) -> pthread_t? {
+    /// Starts a thread running `work` (detached unless `joinable`). The thread ends when `work` returns.
+    public static func spawn(joinable: Bool, _ work: @escaping () -> Void) throws(SystemCallError) -> pthread_t? {
         let box = Unmanaged.passRetained(Box(work))
         var attr = pthread_attr_t()
         pthread_attr_init(&attr)

@@ -6,10 +6,12 @@ import Testing
 
 /// Tier 3: the real `docker` CLI (no dockerd) drives berthd through DOCKER_HOST.
 @Suite("docker CLI against berthd (privileged)", .serialized) struct DockerCLITests {
-    func docker(_ d: Daemon, _ args: [String]) async throws -> SubprocessResult {
-        try await d.host.namespace.run {
+    func docker(_ d: Daemon, _ args: [String], input: String? = nil) async throws -> SubprocessResult {
+        let bytes = input.map { Array($0.utf8) }
+        return try await d.host.namespace.run {
             try Subprocess.run(
-                ["env", "DOCKER_HOST=unix://\(d.run)/berth.sock", "DOCKER_CONFIG=\(d.host.directory)/docker", "docker"] + args)
+                ["env", "DOCKER_HOST=unix://\(d.run)/berth.sock", "DOCKER_CONFIG=\(d.host.directory)/docker", "docker"] + args,
+                input: bytes)
         }
     }
 
@@ -31,6 +33,11 @@ import Testing
         #expect(try await d.hostSh("timeout 5 wget -qO- http://127.0.0.1:8088/hostname").stdout.trimmed == String(id.prefix(12)))
         #expect(try await ok(d, ["exec", "web", "cat", "/etc/hostname"]) == String(id.prefix(12)))
         #expect(try await docker(d, ["exec", "web", "sh", "-c", "exit 3"]).status == 3)
+        // Attached stdin over the hijacked connection: run -i and exec -i.
+        let piped = try await docker(d, ["run", "--rm", "-i", "busybox", "sh", "-c", "cat; echo done"], input: "hello\n")
+        #expect(piped.status == 0 && piped.stdout == "hello\ndone\n", "\(piped.stdout) \(piped.stderr)")
+        #expect(try await docker(d, ["exec", "-i", "web", "wc", "-w"], input: "a b c\n").stdout.trimmed == "3")
+        #expect(try await docker(d, ["exec", "-t", "web", "tty"]).stdout.hasPrefix("/dev/pts/"))
         let logs = try await docker(d, ["logs", "web"])
         #expect(logs.status == 0)
         #expect((logs.stdout + logs.stderr).contains("response:200"))

@@ -52,9 +52,9 @@ struct CreateOptions: ParsableArguments {
     @Option(name: .long, help: "Namespaced kernel parameter (key=value).") var sysctl: [String] = []
     @Option(name: .long, help: "Restart policy: no (default), always, unless-stopped, or on-failure[:max-retries].")
     var restart: String?
-    @Flag(name: [.short, .long], help: "Keep STDIN open (berth gives containers /dev/null as stdin for now).")
+    @Flag(name: [.short, .long], help: "Keep the container's STDIN open (run without -d attaches yours).")
     var interactive = false
-    @Flag(name: [.short, .long], help: "Allocate a pseudo-TTY (not supported yet).") var tty = false
+    @Flag(name: [.short, .long], help: "Give the container a pseudo-TTY.") var tty = false
 
     /// Docker's create body from the flags, the image and the command.
     func request(image: String, command: [String]) throws -> ContainerCreateRequest {

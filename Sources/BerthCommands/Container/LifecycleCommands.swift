@@ -2,6 +2,7 @@ import ArgumentParser
 import BerthAPI
 import BerthClient
 import BerthCore
+import BerthSystem
 import Foundation
 
 struct StartCommand: ParsableCommand {
@@ -91,15 +92,17 @@ struct LogsCommand: ParsableCommand {
         if follow { q += "&follow=1" }
         if timestamps { q += "&timestamps=1" }
         if let tail { q += "&tail=" + BerthClient.escapeQuery(tail) }
-        try ContainerCLI.streamOutput(client, path: ContainerCLI.path(container) + "/logs" + q)
+        // A TTY container's log is one raw stream, as docker's.
+        let tty = (try? client.call("GET", ContainerCLI.path(container) + "/json", as: ContainerInspect.self))?.Config.Tty ?? false
+        try ContainerCLI.streamOutput(client, path: ContainerCLI.path(container) + "/logs" + q, raw: tty)
     }
 }
 
 struct ExecCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "exec", abstract: "Run a command in a running container; exits with the command's code.")
-    @Flag(name: [.short, .long], help: "Keep STDIN open (not attached yet).") var interactive = false
-    @Flag(name: [.short, .long], help: "Allocate a pseudo-TTY (not supported yet).") var tty = false
+    @Flag(name: [.short, .long], help: "Attach your stdin to the command's.") var interactive = false
+    @Flag(name: [.short, .long], help: "Give the command a pseudo-TTY (your terminal goes raw while it runs).") var tty = false
     @Flag(name: [.short, .long], help: "Run in the background.") var detach = false
     @Option(name: [.short, .long], help: "Set an environment variable.") var env: [String] = []
     @Option(name: [.short, .long], help: "User (name or uid[:gid]).") var user: String?
@@ -112,7 +115,7 @@ struct ExecCommand: ParsableCommand {
         guard !command.isEmpty else { throw ValidationError("name a command to run in \(container)") }
         try ContainerCLI.exec(
             try Connection.client(), container: container, command: command, env: env, user: user, workdir: workdir,
-            privileged: privileged, detach: detach)
+            privileged: privileged, detach: detach, interactive: interactive, tty: tty)
     }
 }
 
@@ -120,7 +123,7 @@ extension ContainerCLI {
     /// Creates and starts an exec; without `detach` copies its output and exits with its code.
     static func exec(
         _ client: BerthClient, container: String, command: [String], env: [String], user: String?, workdir: String?,
-        privileged: Bool, detach: Bool
+        privileged: Bool, detach: Bool, interactive: Bool = false, tty: Bool = false
     ) throws {
         var r = ExecCreateRequest()
         r.Cmd = command
@@ -130,14 +133,24 @@ extension ContainerCLI {
         r.Privileged = privileged
         r.AttachStdout = true
         r.AttachStderr = true
+        r.AttachStdin = interactive && !detach
+        r.Tty = tty
         let exec = try client.call("POST", ContainerCLI.path(container) + "/exec", body: r, as: ExecCreateResponse.self)
-        let start = ExecStartRequest(Detach: detach, Tty: false)
+        let start = ExecStartRequest(Detach: detach, Tty: tty)
         let body = Array(try JSONEncoder().encode(start))
         if detach {
             try client.send("POST", "/exec/\(exec.Id)/start", body: start)
             return
         }
-        try ContainerCLI.streamOutput(client, path: "/exec/\(exec.Id)/start", method: "POST", body: body, upgrade: true)
+        let saved = tty && interactive && Terminal.isTerminal(0) ? Terminal.makeRaw(0) : nil
+        do {
+            defer { if let saved { Terminal.restore(0, saved) } }
+            try ContainerCLI.streamOutput(
+                client, path: "/exec/\(exec.Id)/start", method: "POST", body: body, upgrade: true, raw: tty, stdin: interactive
+            ) {
+                if tty { ContainerCLI.followTerminalSize(client, resizePath: "/exec/\(exec.Id)/resize") }
+            }
+        }
         let inspect = try client.call("GET", "/exec/\(exec.Id)/json", as: ExecInspect.self)
         if let code = inspect.ExitCode, code != 0 { throw CLIFailure(code: Int32(truncatingIfNeeded: code)) }
     }

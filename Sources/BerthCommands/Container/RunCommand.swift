@@ -2,6 +2,7 @@ import ArgumentParser
 import BerthAPI
 import BerthClient
 import BerthCore
+import BerthSystem
 import Foundation
 
 /// `berth run`: create + start, then (unless -d) show the output and exit with the container's code.
@@ -11,7 +12,8 @@ struct RunCommand: ParsableCommand {
         discussion: """
             Exit status like docker's: the container's own exit code; 125 when berthd refuses (bad flags,
             unknown image, a host port in use); 126 when the command cannot be invoked; 127 when it is not found.
-            Without -d the container's output is shown until it ends (stdin is not attached yet).
+            Without -d the container's output is shown until it ends; with -i your stdin is the container's
+            (it closes when yours ends), with -t the container gets a terminal (yours is put in raw mode).
             """)
 
     @Flag(name: [.short, .long], help: "Run in the background and print the container's ID.") var detach = false
@@ -23,23 +25,59 @@ struct RunCommand: ParsableCommand {
     func run() throws {
         let client = try Connection.client()
         var request = try options.request(image: image, command: command)
-        if options.tty { printError("berth: -t is not supported yet; running without a TTY") }
         if remove && detach { request.HostConfig?.AutoRemove = true }
+        if !detach && options.interactive {
+            // docker run -i: the container's stdin closes when ours ends.
+            request.AttachStdin = true
+            request.StdinOnce = true
+        }
         let id = try ContainerCLI.create(client, request, name: options.name, image: image)
-        do {
-            try client.send("POST", "/containers/\(id)/start")
-        } catch let e as BerthError {
-            printError("berth: Error response from daemon: \(e.message)")
-            if remove { try? client.send("DELETE", "/containers/\(id)?force=1") }
-            throw CLIFailure(code: ContainerCLI.startFailureCode(e.message))
+        let start = {
+            do {
+                try client.send("POST", "/containers/\(id)/start")
+            } catch let e as BerthError {
+                printError("berth: Error response from daemon: \(e.message)")
+                if remove { try? client.send("DELETE", "/containers/\(id)?force=1") }
+                throw CLIFailure(code: ContainerCLI.startFailureCode(e.message))
+            }
         }
         if detach {
+            try start()
             print(id)
             return
         }
-        try ContainerCLI.streamOutput(client, path: "/containers/\(id)/logs?follow=1&stdout=1&stderr=1")
+        if options.interactive || options.tty {
+            // Attach first (so no output is missed), start once attached, then copy both ways.
+            try ContainerCLI.attach(client, id: id, stdin: options.interactive, tty: options.tty, beforeOutput: start)
+        } else {
+            try start()
+            try ContainerCLI.streamOutput(client, path: "/containers/\(id)/logs?follow=1&stdout=1&stderr=1")
+        }
         let wait = try client.call("POST", "/containers/\(id)/wait", as: ContainerWaitResponse.self)
         if remove { try? client.send("DELETE", "/containers/\(id)?force=1") }
+        if wait.StatusCode != 0 { throw CLIFailure(code: Int32(truncatingIfNeeded: wait.StatusCode)) }
+    }
+}
+
+/// `berth attach`: the container's output, and with its stdin open, ours into it.
+struct AttachCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "attach",
+        abstract: "Attach your terminal to a running container's output (and its stdin when it was started with -i).",
+        discussion: "Exits with the container's code when it ends; Ctrl-C (without -t) stops only the attach.")
+    @Flag(name: .customLong("no-stdin"), help: "Do not attach stdin.") var noStdin = false
+    @Argument(help: "Container name or ID.") var container: String
+
+    func run() throws {
+        let client = try Connection.client()
+        let c = try client.call("GET", ContainerCLI.path(container) + "/json", as: ContainerInspect.self)
+        guard c.State.Running else {
+            printError("berth: You cannot attach to a stopped container, start it first")
+            throw CLIFailure(code: 1)
+        }
+        try ContainerCLI.attach(
+            client, id: c.Id, stdin: !noStdin && (c.Config.OpenStdin ?? false), tty: c.Config.Tty ?? false, beforeOutput: {})
+        let wait = try client.call("POST", ContainerCLI.path(c.Id) + "/wait", as: ContainerWaitResponse.self)
         if wait.StatusCode != 0 { throw CLIFailure(code: Int32(truncatingIfNeeded: wait.StatusCode)) }
     }
 }
@@ -87,12 +125,53 @@ enum ContainerCLI {
         return 125
     }
 
-    /// Copies a (multiplexed) output stream to this process's stdout and stderr.
-    static func streamOutput(_ client: BerthClient, path: String, method: String = "GET", body: [UInt8]? = nil, upgrade: Bool = false) throws {
+    /// Copies an output stream to this process's stdout and stderr: multiplexed, or raw for a TTY.
+    /// With `stdin` (an upgraded connection) this process's stdin goes to the daemon.
+    static func streamOutput(
+        _ client: BerthClient, path: String, method: String = "GET", body: [UInt8]? = nil, upgrade: Bool = false,
+        raw: Bool = false, stdin: Bool = false, onReply: (() throws -> Void)? = nil
+    ) throws {
         var demux = StreamDemultiplexer()
-        try client.stream(method, path, body: body, upgrade: upgrade) { bytes in
+        try client.stream(method, path, body: body, upgrade: upgrade, stdin: stdin ? 0 : nil, onReply: onReply) { bytes in
+            if raw {
+                FileHandle.standardOutput.write(Data(bytes))
+                return
+            }
             for frame in demux.feed(bytes) {
                 (frame.stream == 2 ? FileHandle.standardError : FileHandle.standardOutput).write(Data(frame.payload))
+            }
+        }
+    }
+
+    /// `run -i/-t` and `attach`: attaches to the container (with our stdin when `stdin`), runs
+    /// `beforeOutput` (the start) once attached, keeps the container's terminal as big as ours, and
+    /// returns when the container's output ends. Our terminal is raw meanwhile when both are TTYs.
+    static func attach(_ client: BerthClient, id: String, stdin: Bool, tty: Bool, beforeOutput: @escaping () throws -> Void) throws {
+        let path = ContainerCLI.path(id) + "/attach?stream=1&stdout=1&stderr=1" + (stdin ? "&stdin=1" : "")
+        let saved = tty && stdin && Terminal.isTerminal(0) ? Terminal.makeRaw(0) : nil
+        defer { if let saved { Terminal.restore(0, saved) } }
+        try streamOutput(client, path: path, method: "POST", upgrade: true, raw: tty, stdin: stdin) {
+            try beforeOutput()
+            if tty { followTerminalSize(client, resizePath: ContainerCLI.path(id) + "/resize") }
+        }
+    }
+
+    /// Sends our terminal's size now and whenever it changes (checked four times a second).
+    static func followTerminalSize(_ client: BerthClient, resizePath: String) {
+        guard let first = Terminal.size(1) ?? Terminal.size(0) else { return }
+        func send(_ size: (rows: UInt16, cols: UInt16)) {
+            try? client.send("POST", resizePath + "?h=\(size.rows)&w=\(size.cols)")
+        }
+        send(first)
+        _ = try? DedicatedThread.spawn(joinable: false) {
+            var last = first
+            while true {
+                usleep(250_000)
+                guard let now = Terminal.size(1) ?? Terminal.size(0) else { return }
+                if now != last {
+                    send(now)
+                    last = now
+                }
             }
         }
     }

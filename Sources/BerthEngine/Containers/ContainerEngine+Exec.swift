@@ -18,6 +18,7 @@ public struct ExecSession: Sendable {
     public var attachStdin = false
     /// A duplicate of the terminal's master side while a `-t` exec runs (for window sizes).
     public var terminal: Int32?
+    public var requestedSize: (rows: UInt16, cols: UInt16)?
     public var running = false
     public var started = false
     public var exitCode: Int?
@@ -89,6 +90,8 @@ extension ContainerEngine {
     func execTerminal(_ id: String, _ fd: Int32) {
         if execs[id]?.running == true {
             execs[id]?.terminal = fd
+            // A size asked for before the terminal arrived.
+            if let size = execs[id]?.requestedSize { try? Terminal.setSize(fd, rows: size.rows, cols: size.cols) }
         } else {
             Syscall.close(fd)
         }
@@ -111,7 +114,8 @@ extension ContainerEngine {
         }
         guard e.tty else { return }
         guard e.running else { throw BerthError.conflict("exec instance \(id) is not running") }
-        // The terminal may not have been handed over yet: the size is then left as it is.
+        // The terminal may not have been handed over yet: the size is then applied when it is.
+        execs[id]?.requestedSize = (UInt16(rows), UInt16(cols))
         if let fd = e.terminal { try Terminal.setSize(fd, rows: UInt16(rows), cols: UInt16(cols)) }
     }
 
@@ -168,12 +172,13 @@ extension ContainerEngine {
                     first = false
                     for l in lines { continuation.yield(l) }
                     guard follow else { break }
-                    let state = try? await self.container(id).state
+                    // A removed container (--rm) has nothing more to say.
+                    guard let state = try? await self.container(id).state else { break }
                     let running = state == .running || (untilExit && (state == .created || state == .starting))
                     if !running {
                         // One last read for what arrived just before the end.
                         let final = (try? FileSystem.readFile(path)) ?? []
-                        if final.count == offset { break }
+                        if final.count <= offset { break }
                         continue
                     }
                     try? await Task.sleep(nanoseconds: 100_000_000)

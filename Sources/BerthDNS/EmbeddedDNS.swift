@@ -159,7 +159,8 @@ public final class EmbeddedDNS: Sendable {
         case .reply(let m):
             return try? m.encode(limit: overTCP ? 65535 : query.udpPayloadSize)
         case .forward:
-            if let reply = await forward.resolve(bytes, overTCP: overTCP) { return reply }
+            let own = view.upstreams.compactMap { try? SocketAddress(ipAddress: $0.description, port: 53) }
+            if let reply = await forward.resolve(bytes, overTCP: overTCP, via: own.isEmpty ? nil : own) { return reply }
             return try? DNSMessage.response(to: query, rcode: .serverFailure).encode(limit: 512)
         }
     }
@@ -183,10 +184,11 @@ struct Forwarder: Sendable {
 
     /// nil when no upstream answered in time, or when too many forwards are already outstanding
     /// (the asker then gets SERVFAIL at once instead of piling more sockets onto a dead upstream).
-    func resolve(_ query: [UInt8], overTCP: Bool) async -> [UInt8]? {
+    /// `via`: the asker's own resolvers instead of the daemon's.
+    func resolve(_ query: [UInt8], overTCP: Bool, via: [SocketAddress]? = nil) async -> [UInt8]? {
         guard await budget.acquire() else { return nil }
         defer { Task { await budget.release() } }
-        for upstream in upstreams {
+        for upstream in via ?? upstreams {
             if !overTCP, let reply = await udp(query, to: upstream), matches(reply, query) {
                 // TC set: the whole answer needs TCP; the UDP asker gets the truncated one and retries.
                 return reply

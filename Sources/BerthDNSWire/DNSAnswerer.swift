@@ -24,12 +24,18 @@ public struct DNSView: Sendable {
     /// TTL of berth's own answers: short, so a recreated container's new address is seen at once
     /// (Docker's fixed 600 s keeps stale addresses in clients' caches).
     public var ttl: UInt32
+    /// The asker's own upstream resolvers (`--dns` on a user-defined network); empty: the daemon's.
+    public var upstreams: [IPv4Address]
 
-    public init(askerNetworks: [String], records: [DNSEndpointRecord], gateways: [String: IPv4Address] = [:], ttl: UInt32 = 5) {
+    public init(
+        askerNetworks: [String], records: [DNSEndpointRecord], gateways: [String: IPv4Address] = [:], ttl: UInt32 = 5,
+        upstreams: [IPv4Address] = []
+    ) {
         self.askerNetworks = askerNetworks
         self.records = records
         self.gateways = gateways
         self.ttl = ttl
+        self.upstreams = upstreams
     }
 }
 

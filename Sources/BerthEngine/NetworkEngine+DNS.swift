@@ -17,6 +17,14 @@ extension NetworkEngine {
         dnsListeners[sandbox] = listener
     }
 
+    /// The `--dns` servers of the container in `sandbox`: its resolver forwards to them instead of
+    /// the daemon's upstreams (empty: the daemon's). Kept in memory; the container engine sets it
+    /// again when berthd starts.
+    public func setDNSServers(sandbox: String, servers: [String]) {
+        let addresses = servers.compactMap { IPv4Address($0) }
+        dnsServers[sandbox] = addresses.isEmpty ? nil : addresses
+    }
+
     /// Stops the resolver of a sandbox that has no endpoint on a user-defined network any more.
     func releaseDNSIfUnused(sandbox: String) async {
         guard let dns, let listener = dnsListeners[sandbox] else { return }
@@ -41,6 +49,6 @@ extension NetworkEngine {
         }
         var gateways: [String: IPv4Address] = [:]
         for id in mine { if let g = user[id]?.gateway.flatMap({ IPv4Address($0) }) { gateways[id] = g } }
-        return DNSView(askerNetworks: mine, records: records, gateways: gateways)
+        return DNSView(askerNetworks: mine, records: records, gateways: gateways, upstreams: dnsServers[sandbox] ?? [])
     }
 }

@@ -108,6 +108,8 @@ public actor NetworkEngine {
     let dns: EmbeddedDNS?
     /// Resolver listeners by sandbox path: one per sandbox that is on a user-defined network.
     var dnsListeners: [String: EmbeddedDNS.Listener] = [:]
+    /// sandbox → the container's own upstream resolvers (`--dns`).
+    var dnsServers: [String: [IPv4Address]] = [:]
 
     /// Driver option naming a custom bridge (Docker's).
     public static let bridgeNameOption = "com.docker.network.bridge.name"

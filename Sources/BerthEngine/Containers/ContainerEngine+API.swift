@@ -108,6 +108,9 @@ extension ContainerEngine: ContainerService {
         s.pidsLimit = hc.PidsLimit ?? 0
         s.extraHosts = hc.ExtraHosts ?? []
         s.dns = hc.Dns ?? []
+        for server in s.dns where IPv4Address(server) == nil && IPv6Address(server) == nil {
+            throw BerthError.invalid("the DNS server \"\(server)\" is invalid: --dns takes an IP address (e.g. --dns 10.0.0.2)")
+        }
         s.dnsSearch = hc.DnsSearch ?? []
         s.dnsOptions = hc.DnsOptions ?? []
         s.autoRemove = hc.AutoRemove ?? false

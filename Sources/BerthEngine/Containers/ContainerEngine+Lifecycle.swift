@@ -77,6 +77,7 @@ extension ContainerEngine {
         for ep in (try? await networks.endpoints().filter { $0.ownerId == c.id }) ?? [] {
             try? await networks.disconnect(endpoint: ep.id)
         }
+        if !c.sandbox.isEmpty { await networks.setDNSServers(sandbox: c.sandbox, servers: []) }
         if !c.namedNetns.isEmpty, (try? NetworkNamespace(path: c.namedNetns).delete()) != nil { c.namedNetns = "" }
         if !c.sandbox.isEmpty, (try? NetworkNamespace(path: c.sandbox).delete()) != nil { c.sandbox = "" }
         if c.rootfsMounted, (try? OverlayRootfs.unmount(files(c.id).rootfs)) != nil { c.rootfsMounted = false }
@@ -223,6 +224,9 @@ extension ContainerEngine {
                     await finishExit(c, state: state)
                     report.append("container \(c.name) exited while berthd was away (exit code \(state?.exitCode ?? 255))")
                 } else {
+                    if let spec = try? spec(of: c), !c.sandbox.isEmpty, !spec.dns.isEmpty {
+                        await networks.setDNSServers(sandbox: c.sandbox, servers: spec.dns)
+                    }
                     report.append("container \(c.name) still running (pid \(c.pid))")
                 }
             case .starting:

@@ -71,6 +71,10 @@ extension ContainerEngine {
                 try await DedicatedThread.run { try NetworkNamespace(path: path).run { try ContainerEngine.loopbackUp() } }
             }
             var addresses: [(ip: String, hostname: String)] = []
+            // --dns on a user-defined network: the embedded resolver forwards there (resolv.conf keeps 127.0.0.11).
+            if !c.sandbox.isEmpty && !spec.dns.isEmpty {
+                await networks.setDNSServers(sandbox: c.sandbox, servers: spec.dns)
+            }
             if !c.sandbox.isEmpty {
                 var ports = spec.ports
                 if spec.publishAll {

@@ -11,6 +11,8 @@ public protocol SeeThroughService: Sendable {
     func namespaces(_ refs: [String]) async throws -> NamespaceReport
     /// What `berth debug` needs to enter a running container's namespaces from the host.
     func debugInfo(_ ref: String) async throws -> DebugInfo
+    /// A container's network as the kernel has it now (`berth inspect`'s live view).
+    func liveView(_ ref: String) async throws -> ContainerLiveView
 }
 
 // MARK: topology
@@ -317,5 +319,53 @@ public struct DebugInfo: Codable, Sendable, Equatable {
         self.PidNamespace = PidNamespace
         self.ResolvConf = ResolvConf
         self.Hosts = Hosts
+    }
+}
+
+/// `berth inspect`'s live view of a container's network (`GET /berth/containers/{id}/live`), read
+/// from the kernel now: where its namespace is, each interface with the host end of its veth, its
+/// published ports as the DNAT maps hold them, and the embedded resolver's sockets in it.
+public struct ContainerLiveView: Codable, Sendable, Equatable {
+    public var Running: Bool
+    /// The pin (SandboxKey) and the inode of the namespace the container's process is in.
+    public var Namespace: TopologyNamespace?
+    public var SharesNamespaceWith: String?
+    public var Interfaces: [LiveInterface]
+    public var Ports: [TopologyPort]
+    /// `udp 127.0.0.11:PORT` and `tcp 127.0.0.11:PORT` inside its namespace (user-defined networks).
+    public var DNSSockets: [String]
+
+    public init(
+        Running: Bool, Namespace: TopologyNamespace?, SharesNamespaceWith: String?, Interfaces: [LiveInterface],
+        Ports: [TopologyPort], DNSSockets: [String]
+    ) {
+        self.Running = Running
+        self.Namespace = Namespace
+        self.SharesNamespaceWith = SharesNamespaceWith
+        self.Interfaces = Interfaces
+        self.Ports = Ports
+        self.DNSSockets = DNSSockets
+    }
+}
+
+/// One interface in the container with the host end of its veth (`eth0@if14` ↔ `veth1a2b3c4` index 14).
+public struct LiveInterface: Codable, Sendable, Equatable {
+    public var Name: String
+    public var Index: Int
+    /// The host end's ifindex (the N of `eth0@ifN`).
+    public var PeerIndex: Int?
+    public var HostVeth: String?
+    public var Bridge: String?
+    public var Addresses: [String]
+    public var OperState: String
+
+    public init(Name: String, Index: Int, PeerIndex: Int?, HostVeth: String?, Bridge: String?, Addresses: [String], OperState: String) {
+        self.Name = Name
+        self.Index = Index
+        self.PeerIndex = PeerIndex
+        self.HostVeth = HostVeth
+        self.Bridge = Bridge
+        self.Addresses = Addresses
+        self.OperState = OperState
     }
 }

@@ -6,6 +6,9 @@ import BerthCore
 enum SeeThroughRoutes {
     static func all(_ service: any SeeThroughService) -> [Route] {
         [
+            Route("GET", "/berth/containers/{id}/live") { req in
+                try .json(try await service.liveView(req.parameters["id"] ?? ""))
+            },
             Route("GET", "/berth/topology") { req in
                 let network = req.query["network"].flatMap { $0.isEmpty ? nil : $0 }
                 return try .json(try await service.topology(network: network))

@@ -25,6 +25,12 @@ extension NetworkEngine {
         dnsServers[sandbox] = addresses.isEmpty ? nil : addresses
     }
 
+    /// The ports of the resolver's UDP and TCP sockets on 127.0.0.11 in `sandbox`, if it runs there.
+    public func dnsPorts(sandbox: String) -> (udp: UInt16, tcp: UInt16)? {
+        guard let l = dnsListeners[sandbox] else { return nil }
+        return (l.udpPort, l.tcpPort)
+    }
+
     /// Stops the resolver of a sandbox that has no endpoint on a user-defined network any more.
     func releaseDNSIfUnused(sandbox: String) async {
         guard let dns, let listener = dnsListeners[sandbox] else { return }

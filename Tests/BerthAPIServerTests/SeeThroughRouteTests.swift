@@ -30,6 +30,11 @@ final class FakeSeeThrough: SeeThroughService {
         calls.withLock { $0.append("debug \(ref)") }
         throw BerthError.conflict("container \(ref) is not running: start it first (berth start \(ref))")
     }
+
+    func liveView(_ ref: String) async throws -> ContainerLiveView {
+        calls.withLock { $0.append("live \(ref)") }
+        throw BerthError.notFound("No such container: \(ref)")
+    }
 }
 
 @Suite("see-through routes", .serialized) struct SeeThroughRouteTests {

@@ -76,7 +76,7 @@ struct PsCommand: ParsableCommand {
 struct InspectCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "inspect", abstract: "Show low-level information on containers, images or networks, in Docker's JSON.",
-        discussion: "Examples: -f '{{.State.Pid}}', -f '{{.NetworkSettings.IPAddress}}', -f '{{json .NetworkSettings.Ports}}', -f '{{(index .NetworkSettings.Networks \"bridge\").MacAddress}}', -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}'.")
+        discussion: "A container's JSON is Docker's plus \"Live\", read from the kernel when asked: its namespace (path and inode), each interface with the host end of its veth (name, ifindex, bridge), published ports from the DNAT maps, and the embedded resolver's sockets. Examples: -f '{{.Live.Namespace.Inode}}', -f '{{range .Live.Interfaces}}{{.Name}}@if{{.PeerIndex}} {{.HostVeth}}{{end}}', -f '{{.State.Pid}}', -f '{{.NetworkSettings.IPAddress}}', -f '{{json .NetworkSettings.Ports}}', -f '{{(index .NetworkSettings.Networks \"bridge\").MacAddress}}', -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}'.")
     @Option(name: [.short, .long], help: "Format with a Go template.") var format: String?
     @Option(name: .long, help: "Only this kind: container, image or network.") var type: String?
     @Argument(help: "Names or IDs.") var objects: [String]
@@ -96,7 +96,14 @@ struct InspectCommand: ParsableCommand {
                 case "network": path = "/networks/" + BerthClient.escapePath(ref)
                 default: throw ValidationError("--type must be container, image or network")
                 }
-                if let v = try? client.call("GET", path, as: JSONValue.self) {
+                if var v = try? client.call("GET", path, as: JSONValue.self) {
+                    // berth's addition for containers: the live view, read from the kernel now.
+                    if kind == "container", case .object(var fields) = v,
+                        let live = try? client.call("GET", "/berth" + ContainerCLI.path(ref) + "/live", as: JSONValue.self)
+                    {
+                        fields["Live"] = live
+                        v = .object(fields)
+                    }
                     value = v
                     break
                 }

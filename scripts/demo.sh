@@ -68,6 +68,17 @@ show berth run --rm --network none busybox ip -o link
 show berth run --rm --network container:web busybox wget -qO- http://localhost/hostname
 show berth ps
 
+step "See-through: the picture, a packet's path, namespaces and a debug shell, from the live kernel"
+show berth topology --network mynet
+show berth trace web 80
+show berth ns web
+show berth inspect -f '{{range .Live.Interfaces}}{{.Name}}@if{{.PeerIndex}} <-> {{.HostVeth}} on {{.Bridge}}{{end}}; resolver sockets: {{join .Live.DNSSockets ", "}}' web
+show berth debug web -- cat /etc/resolv.conf
+
+step "Terminals and stdin: -i feeds yours to the container, -t gives it a terminal"
+show sh -c 'echo "hello from stdin" | berth run --rm -i busybox cat'
+show berth run --rm -t busybox tty
+
 step "Removing containers removes their veths, namespaces, rules and addresses"
 show berth rm -f hello web
 show ip netns list
@@ -78,6 +89,31 @@ show berth network create --subnet 172.18.5.0/24 clash || true
 show berth network create --subnet 10.9.0.0/16 --gateway 10.8.0.1 offgw || true
 show berth network rm bridge || true
 show berth network rm nosuchnet || true
+
+step "Compose (seed 002's shape): a host-network server, a bridged web server with 8000:80 and 50M, a sleeper"
+mkdir -p /tmp/berth-demo/seed
+cat > /tmp/berth-demo/seed/compose.yaml <<'YAML'
+services:
+  hostserver:
+    image: busybox
+    network_mode: host
+    command: httpd -f -p 127.0.0.1:8765 -h /etc
+  remote-control:
+    image: busybox
+    command: httpd -f -p 80 -h /etc
+    ports: ["8000:80"]
+    mem_limit: 50M
+  sleeper:
+    image: busybox
+    command: sleep 600
+    ports: ["8001:80"]
+YAML
+show berth compose -f /tmp/berth-demo/seed/compose.yaml -p seed up -d
+show berth compose -p seed ps
+show timeout 5 wget -qO- http://127.0.0.1:8000/hostname
+show berth compose -f /tmp/berth-demo/seed/compose.yaml -p seed exec sleeper wget -qO- http://remote-control/hostname
+show berth network inspect -f '{{range .Containers}}{{.Name}} {{end}}' seed_default
+show berth compose -f /tmp/berth-demo/seed/compose.yaml -p seed down
 
 step "berth doctor: what could break container networking here, read from the live kernel"
 show berth doctor || true

@@ -91,11 +91,7 @@ public final class ImageStore: @unchecked Sendable {
     }
 
     static func normalize(_ reference: String) -> String {
-        var r = reference
-        if r.hasPrefix("docker.io/") { r.removeFirst("docker.io/".count) }
-        if r.hasPrefix("library/") { r.removeFirst("library/".count) }
-        let lastSlash = r.lastIndex(of: "/").map { r.index(after: $0) } ?? r.startIndex
-        return r[lastSlash...].contains(":") ? r : r + ":latest"
+        ImageReference.normalize(reference)
     }
 
     static func resolve(_ reference: String, in all: [ImageRecord]) throws -> ImageRecord {

@@ -226,11 +226,7 @@ final class Pump {
     func drain(into log: LogWriter) {
         while !closed {
             // A terminal reads EIO once the container's side is gone: that is its end of file.
-            let bytes: [UInt8]
-            do {
-                guard let b = try Processes.read(fd) else { return }
-                bytes = b
-            } catch { bytes = [] }
+            guard let bytes = Processes.readOrEnd(fd) else { return }
             if bytes.isEmpty {
                 closed = true
                 if closesFd { Syscall.close(fd) }
@@ -351,11 +347,7 @@ final class MonitorIO {
             return
         }
         guard var decoder = connections[fd] else { return }
-        let bytes: [UInt8]
-        do {
-            guard let b = try Processes.read(fd) else { return }
-            bytes = b
-        } catch { bytes = [] }
+        guard let bytes = Processes.readOrEnd(fd) else { return }
         if bytes.isEmpty {
             drop(fd)
             return

@@ -104,6 +104,12 @@ public enum Processes {
         }
     }
 
+    /// Like `read`, for a pump that has no use for the error: a failed read (a terminal whose other
+    /// side closed reads EIO) is the end, like end of file (empty). nil: nothing available now.
+    public static func readOrEnd(_ fd: Int32) -> [UInt8]? {
+        do { return try read(fd) } catch { return [] }
+    }
+
     /// Writes all of `bytes` (blocking descriptor).
     public static func writeAll(_ fd: Int32, _ bytes: [UInt8]) throws {
         var sent = 0

@@ -72,7 +72,7 @@ extension Processes {
                                 continue
                             }
                             // A terminal whose other side closed reads EIO: its end of file.
-                            let bytes = (try? read(fd)) ?? []
+                            let bytes = readOrEnd(fd) ?? []
                             if bytes.isEmpty {
                                 open.remove(fd)
                                 if fd != master { Syscall.close(fd) }

@@ -157,10 +157,6 @@ struct ComposeUp: ParsableCommand {
 
     /// berthd's image names: `busybox` is `busybox:latest`; docker.io/library/ is implied.
     static func normalize(_ reference: String) -> String {
-        var r = reference
-        if r.hasPrefix("docker.io/") { r.removeFirst("docker.io/".count) }
-        if r.hasPrefix("library/") { r.removeFirst("library/".count) }
-        let lastSlash = r.lastIndex(of: "/").map { r.index(after: $0) } ?? r.startIndex
-        return r[lastSlash...].contains(":") ? r : r + ":latest"
+        ImageReference.normalize(reference)
     }
 }

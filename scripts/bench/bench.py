@@ -135,6 +135,19 @@ def processes():
     return out
 
 
+def pss_kb(pid):
+    """Proportional set size: shared pages (libraries of many identical helpers) divided among
+    the processes sharing them."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
 def descendants(procs, roots):
     found = set(r for r in roots if r in procs)
     changed = True
@@ -170,7 +183,9 @@ def host_state():
              "containerd-shim")
     procs = {pid: c for pid, (_, c, _) in processes().items()
              if any(os.path.basename(c.split()[0]).startswith(n) for n in names)}
-    return {"links": links, "tables": tables, "overlays": overlays, "netns": netns,
+    paths = {p for p in ("/run/containers", "/var/lib/containers", "/etc/containers/networks", "/run/docker",
+                         "/var/lib/docker", "/run/containerd", "/var/run/docker.sock", "/var/lib/containerd") if os.path.lexists(p)}
+    return {"paths": paths, "links": links, "tables": tables, "overlays": overlays, "netns": netns,
             "procs": procs, "sysctls": read_sysctls(), "forward_policy": forward_policy()}
 
 
@@ -386,9 +401,11 @@ runroot = "{self.rundir}/storage"
         return self.run("network", "inspect", "-f", "{{range .Subnets}}{{.Gateway}}{{end}}", net).strip()
 
     def helper_pids(self, procs):
-        mine = {p for p, (_, c, _) in procs.items()
-                if os.path.basename(c.split()[0]) in ("conmon", "aardvark-dns") and (self.rundir in c or self.root in c)}
-        return mine
+        conmons = {p for p, (_, c, _) in procs.items()
+                   if os.path.basename(c.split()[0]) == "conmon" and (self.rundir in c or self.root in c)}
+        # aardvark-dns (one per host, started by netavark) keeps its config in /run/containers/networks.
+        aardvark = {p for p, (_, c, _) in procs.items() if os.path.basename(c.split()[0]) == "aardvark-dns"}
+        return conmons | aardvark
 
 
 # --------------------------------------------------------------------------------------------
@@ -523,6 +540,11 @@ def engine_mem(eng):
     d = eng.daemon_pids(procs)
     h = eng.helper_pids(procs)
     return (sum(procs[p][2] for p in d) / 1024, sum(procs[p][2] for p in h) / 1024, len(h), procs)
+
+
+def helper_pss(eng):
+    procs = processes()
+    return sum(pss_kb(p) for p in eng.helper_pids(procs)) / 1024
 
 
 def over_time(scenario):
@@ -714,9 +736,28 @@ def scenario_dns(engines):
 
 
 def iperf(args):
-    out = sh(["iperf3", "-J", "-t", str(SECONDS)] + args, timeout=SECONDS + 60)
+    try:
+        return iperf_once(args)
+    except RuntimeError:
+        time.sleep(1)   # the server may still be closing the previous test ("busy")
+        return iperf_once(args)
+
+
+def iperf_once(args):
+    out = sh(["iperf3", "-J", "-t", str(SECONDS)] + args, timeout=SECONDS + 60, check=False)
     j = json.loads(out)
+    if "error" in j or "sum_received" not in j.get("end", {}):
+        raise RuntimeError(f"iperf3 {' '.join(args)}: {j.get('error', 'no result')}")
     return j["end"]["sum_received"]["bits_per_second"] / 1e9
+
+
+def try_add(scenario, metric, unit, engine, f, better="higher"):
+    """One measurement whose failure is a finding (written in the notes), not the end of the run."""
+    try:
+        R.add(scenario, metric, unit, engine, f(), better=better)
+    except Exception as ex:
+        R.notes.append(f"{scenario}: {engine}: {metric}: failed: {ex}")
+        log(f"  {engine}: {metric}: failed: {ex}")
 
 
 def scenario_throughput(engines, hostaddr):
@@ -740,12 +781,12 @@ def scenario_throughput(engines, hostaddr):
                   iperf(["-c", "127.0.0.1", "-p", "19999"]), better="higher")
             for e in engines:
                 ip, hp = targets[e.name]
-                R.add("throughput", "(a) to the container address", "Gbit/s", e.name,
-                      iperf(["-c", ip, "-p", "5201"]), better="higher")
-                R.add("throughput", "(b) published port on 127.0.0.1", "Gbit/s", e.name,
-                      iperf(["-c", "127.0.0.1", "-p", str(hp)]), better="higher")
-                R.add("throughput", f"(c) published port on the host's address", "Gbit/s", e.name,
-                      iperf(["-c", hostaddr, "-p", str(hp)]), better="higher")
+                try_add("throughput", "(a) to the container address", "Gbit/s", e.name,
+                        lambda: iperf(["-c", ip, "-p", "5201"]))
+                try_add("throughput", "(b) published port on 127.0.0.1", "Gbit/s", e.name,
+                        lambda: iperf(["-c", "127.0.0.1", "-p", str(hp)]))
+                try_add("throughput", "(c) published port on the host's address", "Gbit/s", e.name,
+                        lambda: iperf(["-c", hostaddr, "-p", str(hp)]))
     finally:
         for p in servers:
             p.terminate()
@@ -772,6 +813,7 @@ def scenario_memory(engines, idle):
             R.add("memory", f"daemon RSS, {MEMORY_COUNT} containers", "MB", e.name, d)
         R.add("memory", "helper processes per container", "", e.name, n / MEMORY_COUNT)
         R.add("memory", "helper RSS per container", "MB", e.name, h / MEMORY_COUNT)
+        R.add("memory", "helper PSS per container (shared pages divided)", "MB", e.name, helper_pss(e) / MEMORY_COUNT)
     for e in engines:
         e.rm_all()
 
@@ -954,8 +996,13 @@ def restore_host(before):
     for n in sorted(after["netns"] - before["netns"]):
         if n.startswith(("bb-", "netns-")):
             sh(["ip", "netns", "del", n], check=False, quiet=True)
+    for p in sorted(after["paths"] - before["paths"]):
+        if os.path.isdir(p) and not os.path.islink(p):
+            shutil.rmtree(p, ignore_errors=True)
+        else:
+            os.unlink(p)
     final = host_state()
-    for key in ("links", "tables", "netns"):
+    for key in ("links", "tables", "netns", "paths"):
         extra = final[key] - before[key]
         gone = before[key] - final[key]
         if extra:
@@ -964,7 +1011,9 @@ def restore_host(before):
             problems.append(f"{key} missing since the start: {', '.join(sorted(gone))}")
     if final["overlays"] != before["overlays"]:
         problems.append(f"overlay mounts: {before['overlays']} before, {final['overlays']} now")
-    newprocs = {p: c for p, c in final["procs"].items() if p not in before["procs"]}
+    # Other berth daemons (other worktrees' tests) come and go: only this run's are counted.
+    newprocs = {p: c for p, c in final["procs"].items() if p not in before["procs"] and
+                (WORK in c or RUNDIR in c or not os.path.basename(c.split()[0]).startswith("berth"))}
     if newprocs:
         problems.append("processes left: " + "; ".join(f"{p} {c[:80]}" for p, c in newprocs.items()))
     if final["sysctls"] != before["sysctls"]:

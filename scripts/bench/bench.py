@@ -177,7 +177,8 @@ def read_sysctls():
 def host_state():
     links = set(line.split()[0].split("@")[0] for line in sh(["ip", "-br", "link"]).splitlines() if line.strip())
     tables = set(line.strip() for line in sh(["nft", "list", "tables"]).splitlines() if line.strip())
-    overlays = sum(1 for line in open("/proc/mounts") if line.startswith("overlay "))
+    with open("/proc/mounts") as f:
+        overlays = sum(1 for line in f if line.startswith("overlay ") and line.split()[1].startswith(WORK))
     netns = set(os.listdir("/run/netns")) if os.path.isdir("/run/netns") else set()
     names = ("dockerd", "containerd", "conmon", "berth-monitor", "docker-proxy", "aardvark-dns", "berthd",
              "containerd-shim")
@@ -231,6 +232,9 @@ class Engine:
 
     def dns_server(self, net=NET):
         return "127.0.0.11"
+
+    def bridge_of(self, net):
+        return "br-" + self.run("network", "inspect", "-f", "{{.Id}}", net).strip()[:12]
 
     def rm_args(self):
         """`rm -f` as Docker means it: kill at once (Podman first waits for SIGTERM's timeout)."""
@@ -396,6 +400,9 @@ runroot = "{self.rundir}/storage"
 
     def rm_args(self):
         return ["rm", "-f", "-t", "0"]
+
+    def bridge_of(self, net):
+        return self.run("network", "inspect", "-f", "{{.NetworkInterface}}", net).strip()
 
     def dns_server(self, net=NET):
         return self.run("network", "inspect", "-f", "{{range .Subnets}}{{.Gateway}}{{end}}", net).strip()
@@ -840,8 +847,10 @@ def scenario_scale(engines):
         for i in range(0, len(names), 50):
             e.run(*e.rm_args(), *names[i:i + 50], timeout=900)
         R.add("scale", f"rm -f all ({len(names)}), total", "s", e.name, time.perf_counter() - t)
-        left = len(e.run("ps", "-aq").split())
-        R.add("scale", "containers left after rm", "", e.name, left)
+        left = e.run("ps", "-a", "--format", "{{.Names}} {{.Status}}").splitlines()
+        R.add("scale", "containers left after rm", "", e.name, len(left))
+        if left:
+            R.notes.append(f"scale: {e.name}: `rm -f` of all exited 0 but left {len(left)}: {'; '.join(left[:5])}")
     # the raw per-container series is not a table row
     R.rows = [r for r in R.rows if r[0] != "scale-raw"]
 
@@ -852,6 +861,7 @@ def scenario_network(engines):
         for e in engines:
             net = f"bb-net-{i}"
             c = e.time("network", "create", net)
+            remember_bridge(e, net)
             r = e.time("run", "-d", "--name", f"bb-net-c{i}", "--network", net, IMAGE, "sleep", "3600")
             e.run(*e.rm_args(), f"bb-net-c{i}")
             n = e.time("network", "rm", net)
@@ -965,20 +975,35 @@ def versions(engines):
     return v
 
 
+# Tables the run's engines make in the host's nftables: iptables-nft's (dockerd, netavark) and berth's.
+# Only these are deleted, and only when they were not there before: other worktrees' berths (e.g. a
+# demo) make their own tables in the host namespace and must be left alone.
+OUR_TABLES = {f"table {fam} {name}" for fam in ("ip", "ip6") for name in ("filter", "nat", "mangle", "raw", "security")}
+OUR_TABLES.add("table ip berth_bench")
+OUR_LINKS = {"docker0", "bbench0"}   # plus every bridge of a network the run made (added as they are made)
+
+
+def remember_bridge(e, net):
+    try:
+        OUR_LINKS.add(e.bridge_of(net))
+    except Exception as ex:
+        log(f"  {e.name}: bridge of {net}: {ex}")
+
+
 def restore_host(before):
     after = host_state()
     problems = []
-    # nftables tables the run created (docker's and netavark's iptables-nft tables, berth's own).
-    for t in sorted(after["tables"] - before["tables"]):
+    for t in sorted((after["tables"] - before["tables"]) & OUR_TABLES):
         parts = t.split()
-        if len(parts) == 3 and parts[0] == "table":
-            sh(["nft", "delete", "table", parts[1], parts[2]], check=False)
+        sh(["nft", "delete", "table", parts[1], parts[2]], check=False)
     if before["forward_policy"] and forward_policy() not in (None, before["forward_policy"]):
         sh(["nft", "chain", "ip", "filter", "FORWARD", "{", "policy", before["forward_policy"], ";", "}"], check=False)
-    # links the run created: docker0, br-*, podmanN, berth's bench bridge, veths.
-    for l in sorted(after["links"] - before["links"]):
-        if re.match(r"^(docker0|br-[0-9a-f]{12}|podman\d+|bbench0|veth[0-9a-f]+)$", l):
-            sh(["ip", "link", "del", l], check=False, quiet=True)
+    # Bridges the run made (docker0 survives dockerd; any left by a failed run) and their veths.
+    for l in sorted((after["links"] - before["links"]) & OUR_LINKS):
+        for line in sh(["ip", "-o", "link", "show", "master", l], check=False, quiet=True).splitlines():
+            port = line.split(":")[1].strip().split("@")[0]
+            sh(["ip", "link", "del", port], check=False, quiet=True)
+        sh(["ip", "link", "del", l], check=False, quiet=True)
     for k, v in before["sysctls"].items():
         try:
             with open("/proc/sys/" + k) as f:
@@ -1002,15 +1027,14 @@ def restore_host(before):
         else:
             os.unlink(p)
     final = host_state()
-    for key in ("links", "tables", "netns", "paths"):
-        extra = final[key] - before[key]
-        gone = before[key] - final[key]
+    ours = {"links": lambda l: l in OUR_LINKS, "tables": lambda t: t in OUR_TABLES,
+            "netns": lambda n: n.startswith(("bb-", "netns-")), "paths": lambda p: True}
+    for key, mine_only in ours.items():
+        extra = {x for x in final[key] - before[key] if mine_only(x)}
         if extra:
             problems.append(f"{key} left: {', '.join(sorted(extra))}")
-        if gone:
-            problems.append(f"{key} missing since the start: {', '.join(sorted(gone))}")
-    if final["overlays"] != before["overlays"]:
-        problems.append(f"overlay mounts: {before['overlays']} before, {final['overlays']} now")
+    if final["overlays"]:
+        problems.append(f"{final['overlays']} overlay mounts left under {WORK}")
     # Other berth daemons (other worktrees' tests) come and go: only this run's are counted.
     newprocs = {p: c for p, c in final["procs"].items() if p not in before["procs"] and
                 (WORK in c or RUNDIR in c or not os.path.basename(c.split()[0]).startswith("berth"))}
@@ -1066,6 +1090,7 @@ def main():
             e.run("import", tar, IMAGE, timeout=300)
             subnet = {"berth": "10.201.0.0/16", "docker": "10.202.0.0/16", "podman": "10.203.0.0/16"}[e.name]
             e.run("network", "create", "--subnet", subnet, NET)
+            remember_bridge(e, NET)
         time.sleep(2)
         for e in engines:
             if e.name != "podman":

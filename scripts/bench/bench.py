@@ -15,7 +15,7 @@ the run are removed; what still differs is printed.
 
 Knobs (environment):
   BENCH_QUICK=1            few iterations of everything (a few minutes)
-  BENCH_SCENARIOS=a,b      only these of: start ports scale nat dns throughput memory network
+  BENCH_SCENARIOS=a,b      only these, in this order, of: start dns ports network memory nat throughput scale
   BENCH_ITER=N             iterations per engine for start/network (default 20/10, quick 3)
   BENCH_SCALE_COUNT=N      containers per engine in `scale` (default 500, quick 30)
   BENCH_MEMORY_COUNT=N     containers per engine in `memory` (default 100, quick 10)
@@ -60,7 +60,8 @@ NAT_PORTS = knob("BENCH_NAT_PORTS", 1000, 1000)
 SECONDS = knob("BENCH_SECONDS", 5, 2)
 REPS = knob("BENCH_REPS", 3, 1)
 PORT_COUNTS = [int(x) for x in os.environ.get("BENCH_PORT_COUNTS", "1,100" if QUICK else "1,100,1000").split(",")]
-ALL_SCENARIOS = ["start", "ports", "scale", "nat", "dns", "throughput", "memory", "network"]
+# In order of importance: when BENCH_MAX_MINUTES runs out, the last ones are skipped.
+ALL_SCENARIOS = ["start", "dns", "ports", "network", "memory", "nat", "throughput", "scale"]
 SCENARIOS = [s for s in os.environ.get("BENCH_SCENARIOS", ",".join(ALL_SCENARIOS)).split(",") if s]
 ENGINES = [e for e in os.environ.get("BENCH_ENGINES", "berth,docker,podman").split(",") if e]
 MAX_SECONDS = knob("BENCH_MAX_MINUTES", 55, 55) * 60
@@ -1061,6 +1062,10 @@ def main():
         if os.path.exists(d):
             sys.exit(f"bench: {d} exists — another bench is running, or an earlier one was killed hard; "
                      f"remove it (after `umount -R`) and retry")
+    others = [c for _, c, _ in processes().values() if os.path.basename(c.split()[0]) in ("dockerd", "containerd")]
+    if others:
+        sys.exit("bench: a dockerd/containerd is already running (" + others[0][:80] + "); a second dockerd would fight "
+                 "it over the same iptables chains. Stop it (e.g. `systemctl stop docker containerd`) and retry.")
     before = host_state()
     os.makedirs(WORK)
     os.makedirs(RUNDIR)

@@ -26,6 +26,9 @@ Knobs (environment):
   BENCH_MAX_MINUTES=M      skip scenarios that would start after M minutes (default 55)
   BENCH_BIN=DIR            where berth/berthd/berth-monitor are (default .build/release)
   BENCH_OUT=FILE           the markdown to write (default BENCHMARKS.md)
+
+`bench.py --cleanup` recovers from a run that was killed hard (SIGKILL): it stops that run's
+daemons, removes what it made and restores the host from the state saved when it began.
 """
 
 import json
@@ -205,6 +208,43 @@ def forward_policy():
 # Engines
 
 
+class PidProc:
+    """A daemon of an earlier (killed) run, known by its pid file; only a process whose command
+    is that daemon is taken."""
+
+    def __init__(self, pid):
+        self.pid = pid
+
+    @staticmethod
+    def read(path, program):
+        try:
+            with open(path) as f:
+                pid = int(f.read().strip())
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                if os.path.basename(f.read().split(b"\0")[0].decode()) != program:
+                    return None
+            return PidProc(pid)
+        except (OSError, ValueError):
+            return None
+
+    def poll(self):
+        return None if os.path.exists(f"/proc/{self.pid}") else 0
+
+    def terminate(self):
+        os.kill(self.pid, signal.SIGTERM)
+
+    def kill(self):
+        os.kill(self.pid, signal.SIGKILL)
+
+    def wait(self, seconds):
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            if self.poll() is not None:
+                return 0
+            time.sleep(0.1)
+        raise subprocess.TimeoutExpired("daemon", seconds)
+
+
 class Engine:
     name = "?"
     cli = []
@@ -236,6 +276,9 @@ class Engine:
 
     def bridge_of(self, net):
         return "br-" + self.run("network", "inspect", "-f", "{{.Id}}", net).strip()[:12]
+
+    def adopt(self):
+        """Takes over the daemon a killed run left (found by its pid file), so it can be stopped."""
 
     def rm_args(self):
         """`rm -f` as Docker means it: kill at once (Podman first waits for SIGTERM's timeout)."""
@@ -281,6 +324,9 @@ class Berth(Engine):
 
     def version(self):
         return self.run("--version", check=False).strip().replace("berth version ", "")
+
+    def adopt(self):
+        self.proc = PidProc.read(f"{self.rundir}/berthd.pid", "berthd")
 
     def stop(self):
         if self.proc and self.proc.poll() is None:
@@ -336,6 +382,9 @@ class Docker(Engine):
 
     def version(self):
         return "Docker " + self.run("version", "-f", "{{.Server.Version}}", check=False).strip()
+
+    def adopt(self):
+        self.proc = PidProc.read(f"{self.rundir}/dockerd.pid", "dockerd")
 
     def stop(self):
         if self.proc and self.proc.poll() is None:
@@ -989,9 +1038,14 @@ OUR_TABLES.add("table ip berth_bench")
 OUR_LINKS = {"docker0", "bbench0"}   # plus every bridge of a network the run made (added as they are made)
 
 
+SAVED = []   # the host's state before the run, once saved
+
+
 def remember_bridge(e, net):
     try:
         OUR_LINKS.add(e.bridge_of(net))
+        if SAVED:
+            save_state(SAVED[0])
     except Exception as ex:
         log(f"  {e.name}: bridge of {net}: {ex}")
 
@@ -1053,7 +1107,82 @@ def restore_host(before):
     return problems
 
 
+def teardown(engines, rt):
+    log("cleanup: removing containers, networks and images; stopping the daemons")
+    for e in engines:
+        try:
+            e.rm_all()
+            nets = [n for n in e.run("network", "ls", "--format", "{{.Name}}", check=False).split()
+                    if n == NET or n.startswith("bb-")]
+            if nets:
+                e.run("network", "rm", *nets, check=False)
+            e.run("rmi", "-f", IMAGE, check=False)
+        except Exception as ex:
+            log(f"  {e.name}: cleanup: {ex}")
+    if rt:
+        rt.cleanup()
+    for e in engines:
+        try:
+            e.stop()
+        except Exception as ex:
+            log(f"  {e.name}: stop: {ex}")
+
+
+STATE_FILE = f"{RUNDIR}/host-before.json"
+
+
+def save_state(before):
+    """What the host looked like before the run, for `bench.py --cleanup` after a hard kill."""
+    data = {k: (sorted(v) if isinstance(v, set) else v) for k, v in before.items() if k != "procs"}
+    data["procs"] = {str(p): c for p, c in before["procs"].items()}
+    data["our_links"] = sorted(OUR_LINKS)
+    data["bench_pid"] = os.getpid()
+    with open(STATE_FILE + ".tmp", "w") as f:
+        json.dump(data, f)
+    os.replace(STATE_FILE + ".tmp", STATE_FILE)
+
+
+def recover():
+    """After a run that was killed hard (SIGKILL, power): stop its daemons, remove what it made and
+    restore the host from the state the run saved when it began."""
+    if not os.path.exists(STATE_FILE):
+        sys.exit(f"bench --cleanup: no {STATE_FILE}; nothing to recover (remove {WORK} and {RUNDIR} by hand "
+                 "if they exist, after `umount -R`)")
+    with open(STATE_FILE) as f:
+        data = json.load(f)
+    try:
+        with open(f"/proc/{data.get('bench_pid')}/cmdline", "rb") as f:
+            if b"bench.py" in f.read():
+                sys.exit(f"bench --cleanup: the run (pid {data['bench_pid']}) is still going; stop it with Ctrl-C "
+                         "or SIGTERM, which cleans up by itself")
+    except OSError:
+        pass
+    before = {k: (set(v) if isinstance(v, list) else v) for k, v in data.items() if k != "bench_pid"}
+    before["procs"] = {int(p): c for p, c in data["procs"].items()}
+    OUR_LINKS.update(data.get("our_links", []))
+    engines = []
+    for cls in (Berth, Docker, Podman):
+        e = cls()
+        e.adopt()
+        engines.append(e)
+    rt = BareRunc.__new__(BareRunc)
+    rt.root = f"{RUNDIR}/runc"
+    teardown(engines, rt)
+    problems = restore_host(before)
+    for d in (WORK, RUNDIR):
+        shutil.rmtree(d, ignore_errors=True)
+    if problems:
+        log("host differs from before the run: " + " | ".join(problems))
+        return 1
+    log("host restored: links, nftables tables, mounts, netns, sysctls and processes as before")
+    return 0
+
+
 def main():
+    if sys.argv[1:] == ["--cleanup"]:
+        return recover()
+    if sys.argv[1:]:
+        sys.exit("usage: bench.py [--cleanup]   (knobs are environment variables; see the top of this file)")
     if os.geteuid() != 0:
         sys.exit("make bench must run as root: it starts dockerd and berthd and uses namespaces")
     for tool in ("dockerd", "/usr/bin/docker", "podman", "runc", "dnsperf", "iperf3", "nsenter", "nft", "busybox"):
@@ -1066,7 +1195,7 @@ def main():
     for d in (WORK, RUNDIR):
         if os.path.exists(d):
             sys.exit(f"bench: {d} exists — another bench is running, or an earlier one was killed hard; "
-                     f"remove it (after `umount -R`) and retry")
+                     f"then `python3 scripts/bench/bench.py --cleanup` stops its daemons and restores the host")
     others = [c for _, c, _ in processes().values() if os.path.basename(c.split()[0]) in ("dockerd", "containerd")]
     if others:
         sys.exit("bench: a dockerd/containerd is already running (" + others[0][:80] + "); a second dockerd would fight "
@@ -1074,6 +1203,8 @@ def main():
     before = host_state()
     os.makedirs(WORK)
     os.makedirs(RUNDIR)
+    save_state(before)
+    SAVED.append(before)
     started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     engines, rt = [], None
     interrupted = []
@@ -1139,24 +1270,8 @@ def main():
         failure = str(ex)
         log(f"FAILED: {ex}")
     finally:
-        log("cleanup: removing containers, networks and images; stopping the daemons")
-        for e in engines:
-            try:
-                e.rm_all()
-                nets = [n for n in e.run("network", "ls", "--format", "{{.Name}}", check=False).split()
-                        if n == NET or n.startswith("bb-")]
-                if nets:
-                    e.run("network", "rm", *nets, check=False)
-                e.run("rmi", "-f", IMAGE, check=False)
-            except Exception as ex:
-                log(f"  {e.name}: cleanup: {ex}")
-        if rt:
-            rt.cleanup()
-        for e in engines:
-            try:
-                e.stop()
-            except Exception as ex:
-                log(f"  {e.name}: stop: {ex}")
+        signal.signal(signal.SIGINT, signal.SIG_IGN)   # a second Ctrl-C must not cut the cleanup short
+        teardown(engines, rt)
         problems = restore_host(before)
         for d in (WORK, RUNDIR):
             shutil.rmtree(d, ignore_errors=True)

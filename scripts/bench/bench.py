@@ -1039,6 +1039,7 @@ OUR_LINKS = {"docker0", "bbench0"}   # plus every bridge of a network the run ma
 
 
 SAVED = []   # the host's state before the run, once saved
+LOAD = []    # 5-minute load average at the start (and end) of the run: how quiet the machine was
 
 
 def remember_bridge(e, net):
@@ -1206,6 +1207,7 @@ def main():
     save_state(before)
     SAVED.append(before)
     started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    LOAD.append(os.getloadavg()[1])
     engines, rt = [], None
     interrupted = []
 
@@ -1279,6 +1281,7 @@ def main():
             log("host differs from before the run: " + " | ".join(problems))
         else:
             log("host restored: links, nftables tables, mounts, netns, sysctls and processes as before")
+    LOAD.append(os.getloadavg()[1])
     evaluate_targets()
     report(started, ver, failure)
     return 1 if failure else 0
@@ -1297,7 +1300,10 @@ def report(started, ver, failure):
         f"Knobs: {', '.join(f'{k}={v}' for k, v in sorted(knobs.items())) or 'none'}; berth build: {build}.",
         "",
         f"Machine: {os.cpu_count()} cores (nproc), {kernel}, "
-        f"{round(os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30)} GiB RAM.",
+        f"{round(os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30)} GiB RAM; "
+        f"5-minute load average {' at the start, '.join(f'{l:.1f}' for l in LOAD)} at the end "
+        f"(above ~0.5 the machine was not quiet, and absolute times drift; the ratios hold better). "
+        f"The run took {(time.monotonic() - T0) / 60:.0f} minutes.",
         "Versions: " + ", ".join(f"{k} {v}" for k, v in ver.items()) + ".",
         "",
         "All three engines use runc, the same busybox rootfs (imported, never pulled) and a user-defined",

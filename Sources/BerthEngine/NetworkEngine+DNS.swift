@@ -1,3 +1,4 @@
+import Foundation
 import BerthAddressing
 import BerthCore
 import BerthDNS
@@ -10,9 +11,15 @@ extension NetworkEngine {
     /// `dnsView(sandbox:)` on every query, so connects, disconnects and removals show at once.
     func ensureDNS(sandbox: String) async throws {
         guard let dns, dnsListeners[sandbox] == nil else { return }
+        let cache = dnsCache
         let listener = try await dns.serve(sandbox: NetworkNamespace(path: sandbox)) { [weak self] in
+            // Most queries are answered from the cached view, without touching the store or the actor.
+            if let view = cache.view(sandbox) { return view }
             guard let self else { return DNSView(askerNetworks: [], records: []) }
-            return await self.dnsView(sandbox: sandbox)
+            let generation = cache.generation
+            let view = await self.dnsView(sandbox: sandbox)
+            cache.store(view, for: sandbox, ifGeneration: generation)
+            return view
         }
         dnsListeners[sandbox] = listener
     }
@@ -23,6 +30,7 @@ extension NetworkEngine {
     public func setDNSServers(sandbox: String, servers: [String]) {
         let addresses = servers.compactMap { IPv4Address($0) }
         dnsServers[sandbox] = addresses.isEmpty ? nil : addresses
+        dnsCache.invalidate()
     }
 
     /// The ports of the resolver's UDP and TCP sockets on 127.0.0.11 in `sandbox`, if it runs there.
@@ -56,5 +64,30 @@ extension NetworkEngine {
         var gateways: [String: IPv4Address] = [:]
         for id in mine { if let g = user[id]?.gateway.flatMap({ IPv4Address($0) }) { gateways[id] = g } }
         return DNSView(askerNetworks: mine, records: records, gateways: gateways, upstreams: dnsServers[sandbox] ?? [])
+    }
+}
+
+/// The resolvers' views, one per sandbox, built from the store once and reused until anything that
+/// names or addresses endpoints changes (connect, disconnect, network create/remove): building a
+/// view reads every network and endpoint, far too much per query. Guarded by a lock so queries
+/// never wait for the engine actor. A view built while a change happened is not kept (generation).
+final class DNSViewCache: @unchecked Sendable {
+    private let lock = NSLock()
+    private var views: [String: DNSView] = [:]
+    private var changes: UInt64 = 0
+
+    var generation: UInt64 { lock.withLock { changes } }
+
+    func view(_ sandbox: String) -> DNSView? { lock.withLock { views[sandbox] } }
+
+    func store(_ view: DNSView, for sandbox: String, ifGeneration generation: UInt64) {
+        lock.withLock { if changes == generation { views[sandbox] = view } }
+    }
+
+    func invalidate() {
+        lock.withLock {
+            changes &+= 1
+            views = [:]
+        }
     }
 }

@@ -10,6 +10,10 @@ extension NetworkEngine {
     /// sandbox, default route, published ports (reserved on the host, then DNAT rules). Everything is
     /// recorded first and undone on failure.
     public func connect(_ request: EndpointRequest) async throws -> EndpointRecord {
+        // Names and addresses change: every resolver view is rebuilt (before and after, so a query
+        // racing the change cannot keep a stale one).
+        dnsCache.invalidate()
+        defer { dnsCache.invalidate() }
         let n = try network(request.network)
         guard n.driver == "bridge", let bridge = n.bridge, n.state == .ready else {
             throw BerthError.invalid("network \(n.name) uses the \(n.driver) driver and has no endpoints to connect to")
@@ -145,6 +149,10 @@ extension NetworkEngine {
     /// host veth (its peer goes with it), the port reservations, the address and the record.
     /// Already-gone objects count as removed; every failure is reported together.
     public func disconnect(endpoint id: String) async throws {
+        // Names and addresses change: every resolver view is rebuilt (before and after, so a query
+        // racing the change cannot keep a stale one).
+        dnsCache.invalidate()
+        defer { dnsCache.invalidate() }
         guard var ep = try store.read({ tx in try tx.endpoint(id: id) }) else {
             throw BerthError.notFound("endpoint \(id) not found")
         }
@@ -156,6 +164,10 @@ extension NetworkEngine {
 
     /// Disconnects `owner` from a network (`docker network disconnect NET CONTAINER`).
     public func disconnect(owner: String, network ref: String) async throws {
+        // Names and addresses change: every resolver view is rebuilt (before and after, so a query
+        // racing the change cannot keep a stale one).
+        dnsCache.invalidate()
+        defer { dnsCache.invalidate() }
         let n = try network(ref)
         guard let ep = try endpoints(network: n.id).first(where: { $0.ownerId == owner || $0.ownerName == owner }) else {
             throw BerthError.notFound("\(owner) is not connected to network \(n.name)")

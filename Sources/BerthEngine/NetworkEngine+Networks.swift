@@ -8,6 +8,10 @@ extension NetworkEngine {
     /// `docker network create`: validates everything first, records the network in state `creating`,
     /// makes the bridge and firewall rules with an undo stack, then marks it ready.
     public func createNetwork(_ spec: NetworkCreateSpec) throws -> NetworkRecord {
+        // Names and addresses change: every resolver view is rebuilt (before and after, so a query
+        // racing the change cannot keep a stale one).
+        dnsCache.invalidate()
+        defer { dnsCache.invalidate() }
         try ObjectName.validate(spec.name, kind: "network")
         switch spec.driver {
         case "bridge", "": break
@@ -93,6 +97,10 @@ extension NetworkEngine {
     /// `docker network rm`: refuses predefined networks and networks with endpoints; otherwise marks the
     /// record `removing`, removes rules and bridge (already gone is fine), then the record.
     public func removeNetwork(_ ref: String) throws {
+        // Names and addresses change: every resolver view is rebuilt (before and after, so a query
+        // racing the change cannot keep a stale one).
+        dnsCache.invalidate()
+        defer { dnsCache.invalidate() }
         let n = try network(ref)
         if n.predefined {
             throw BerthError(.forbidden, "\(n.name) is a pre-defined network and cannot be removed")
@@ -126,6 +134,10 @@ extension NetworkEngine {
 
     /// `docker network prune`: removes every user network with no endpoints that `keep` does not protect.
     public func pruneNetworks(where shouldPrune: @Sendable (NetworkRecord) -> Bool) throws -> [String] {
+        // Names and addresses change: every resolver view is rebuilt (before and after, so a query
+        // racing the change cannot keep a stale one).
+        dnsCache.invalidate()
+        defer { dnsCache.invalidate() }
         var removed: [String] = []
         for n in try networks() where !n.predefined && shouldPrune(n) {
             if try !endpoints(network: n.id).isEmpty { continue }

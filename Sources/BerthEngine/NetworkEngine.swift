@@ -110,6 +110,8 @@ public actor NetworkEngine {
     var dnsListeners: [String: EmbeddedDNS.Listener] = [:]
     /// sandbox → the container's own upstream resolvers (`--dns`).
     var dnsServers: [String: [IPv4Address]] = [:]
+    /// What each sandbox's resolver answers, rebuilt after changes (see `DNSViewCache`).
+    let dnsCache = DNSViewCache()
 
     /// Driver option naming a custom bridge (Docker's).
     public static let bridgeNameOption = "com.docker.network.bridge.name"

@@ -62,6 +62,9 @@ extension ContainerEngine {
         c.pid = 0
         c.monitorPid = 0
         await releaseResources(&c)
+        // While this awaited, `rm -f` may have removed the container (or begun to): writing the
+        // record back would bring a removed container back as "Exited".
+        guard let current = try? container(c.id), current.state != .removing else { return }
         try? save(c)
         if let spec = try? spec(of: c), spec.autoRemove {
             removedExitCodes[c.id] = c.exitCode

@@ -181,7 +181,8 @@ extension ContainerEngine {
                         if final.count <= offset { break }
                         continue
                     }
-                    try? await Task.sleep(nanoseconds: 100_000_000)
+                    // An attached terminal wants its echo at once; `logs -f` can wait a little.
+                    try? await Task.sleep(nanoseconds: untilExit ? 20_000_000 : 100_000_000)
                 }
                 continuation.finish()
             }

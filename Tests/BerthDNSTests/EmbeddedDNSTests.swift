@@ -9,29 +9,6 @@ import Testing
 /// Tier 2: the embedded resolver in a real network namespace, asked by busybox's nslookup through the
 /// 127.0.0.11:53 redirect (scenario U3's mechanism), with a stub upstream on loopback for forwarding.
 @Suite("embedded DNS in a namespace (privileged)", .serialized) struct EmbeddedDNSTests {
-    static let stub = """
-        import socket, sys
-        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        s.bind(("127.0.0.1", int(sys.argv[1])))
-        s.settimeout(30)
-        print("ready", flush=True)
-        while True:
-            try:
-                d, a = s.recvfrom(512)
-            except socket.timeout:
-                break
-            qd = d[12:]
-            if int.from_bytes(d[4:6], "big") != 1:
-                continue
-            flags = b"\\x81\\x80"
-            answer = b"\\xc0\\x0c\\x00\\x01\\x00\\x01\\x00\\x00\\x00\\x3c\\x00\\x04\\xc0\\x00\\x02\\x4d"
-            qtype = qd[-4:-2]
-            if qtype == b"\\x00\\x01":
-                s.sendto(d[:2] + flags + b"\\x00\\x01\\x00\\x01\\x00\\x00\\x00\\x00" + qd + answer, a)
-            else:
-                s.sendto(d[:2] + flags + b"\\x00\\x01\\x00\\x00\\x00\\x00\\x00\\x00" + qd, a)
-        """
-
     func view() -> DNSView {
         DNSView(
             askerNetworks: ["mynet"],
@@ -46,8 +23,8 @@ import Testing
         defer { sandbox.close() }
         let port = UInt16.random(in: 20000...29999)
         let script = sandbox.directory + "/stub.py"
-        try FileSystem.writeFile(script, Array(EmbeddedDNSTests.stub.utf8))
-        let stubPid = try Subprocess.spawnDetached(["python3", script, String(port)], logPath: sandbox.directory + "/stub.log")
+        try FileSystem.writeFile(script, Array(TestSupport.dnsStubScript(address: "127.0.0.1", port: port).utf8))
+        let stubPid = try Subprocess.spawnDetached(["python3", script], logPath: sandbox.directory + "/stub.log")
         defer { kill(stubPid, SIGTERM) }
         // Wait (bounded) until the stub has bound its port.
         for _ in 0..<100 where !((try? FileSystem.readText(sandbox.directory + "/stub.log")) ?? "").contains("ready") {

@@ -12,35 +12,13 @@ import Glibc
 /// embedded resolver forwards names it does not own to the container's own servers (here a stub
 /// the test starts on loopback in the daemon's namespace), not to the daemon's upstreams.
 @Suite("per-container DNS upstreams end to end (privileged)", .serialized) struct DNSUpstreamTests {
-    /// Answers every A query with 192.0.2.77, on 127.0.0.77:53.
-    static let stub = """
-        import socket
-        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        s.bind(("127.0.0.77", 53))
-        s.settimeout(60)
-        print("ready", flush=True)
-        while True:
-            try:
-                d, a = s.recvfrom(512)
-            except socket.timeout:
-                break
-            if len(d) < 12 or int.from_bytes(d[4:6], "big") != 1:
-                continue
-            qd = d[12:]
-            answer = b"\\xc0\\x0c\\x00\\x01\\x00\\x01\\x00\\x00\\x00\\x3c\\x00\\x04\\xc0\\x00\\x02\\x4d"
-            if qd[-4:-2] == b"\\x00\\x01":
-                s.sendto(d[:2] + b"\\x81\\x80\\x00\\x01\\x00\\x01\\x00\\x00\\x00\\x00" + qd + answer, a)
-            else:
-                s.sendto(d[:2] + b"\\x81\\x80\\x00\\x01\\x00\\x00\\x00\\x00\\x00\\x00" + qd, a)
-        """
-
     @Test func dnsServersOfAContainerOnAUserNetwork() async throws {
         let d = try Daemon()
         defer { d.close() }
         try await d.startOffPool()
         let script = d.host.directory + "/stub.py"
         let log = d.host.directory + "/stub.log"
-        try FileSystem.writeFile(script, Array(DNSUpstreamTests.stub.utf8))
+        try FileSystem.writeFile(script, Array(TestSupport.dnsStubScript(address: "127.0.0.77", port: 53).utf8))
         let stubPid = try await d.host.namespace.run { try Subprocess.spawnDetached(["python3", script], logPath: log) }
         defer {
             kill(stubPid, SIGTERM)

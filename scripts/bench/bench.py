@@ -266,6 +266,26 @@ class Engine:
     def ip_of(self, name, net=NET):
         return self.inspect('{{(index .NetworkSettings.Networks "%s").IPAddress}}' % net, name)
 
+    def wait_ready(self, what, log_path, tries):
+        """Until the CLI's `version` answers (at most tries × 0.1 s), or the daemon died."""
+        for _ in range(tries):
+            if subprocess.run(self.cli + ["version"], env=self.env, capture_output=True).returncode == 0:
+                return
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.1)
+        raise RuntimeError(f"{what} did not answer; see {log_path}")
+
+    def terminate(self, grace):
+        """SIGTERM the daemon, SIGKILL after `grace` seconds."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(grace)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+
     def rm_all(self):
         ids = self.run("ps", "-aq", check=False).split()
         for i in range(0, len(ids), 50):
@@ -314,13 +334,7 @@ class Berth(Engine):
         logf = open(f"{self.root}/berthd.log", "w")
         self.proc = subprocess.Popen([f"{BIN}/berthd"], env=self.env, stdout=logf, stderr=logf,
                                      start_new_session=True)
-        for _ in range(300):
-            if subprocess.run(self.cli + ["version"], env=self.env, capture_output=True).returncode == 0:
-                return
-            if self.proc.poll() is not None:
-                break
-            time.sleep(0.1)
-        raise RuntimeError(f"berthd did not answer; see {self.root}/berthd.log")
+        self.wait_ready("berthd", f"{self.root}/berthd.log", 300)
 
     def version(self):
         return self.run("--version", check=False).strip().replace("berth version ", "")
@@ -329,13 +343,7 @@ class Berth(Engine):
         self.proc = PidProc.read(f"{self.rundir}/berthd.pid", "berthd")
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
+        self.terminate(30)
         # berthd --cleanup removes every bridge, veth and rule this berth made.
         sh([f"{BIN}/berthd", "--cleanup"], env=self.env, check=False, timeout=120)
 
@@ -372,13 +380,7 @@ class Docker(Engine):
              "--exec-root", f"{self.rundir}/exec", "--pidfile", f"{self.rundir}/dockerd.pid",
              "-H", self.sock, "--bip", "10.210.0.1/24", "--storage-driver", "overlay2",
              "--log-level", "warn"], env=self.env, stdout=logf, stderr=logf, start_new_session=True)
-        for _ in range(600):
-            if subprocess.run(self.cli + ["version"], env=self.env, capture_output=True).returncode == 0:
-                return
-            if self.proc.poll() is not None:
-                break
-            time.sleep(0.1)
-        raise RuntimeError(f"dockerd did not answer; see {self.root}/dockerd.log")
+        self.wait_ready("dockerd", f"{self.root}/dockerd.log", 600)
 
     def version(self):
         return "Docker " + self.run("version", "-f", "{{.Server.Version}}", check=False).strip()
@@ -387,13 +389,7 @@ class Docker(Engine):
         self.proc = PidProc.read(f"{self.rundir}/dockerd.pid", "dockerd")
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(60)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
+        self.terminate(60)
 
     def daemon_pids(self, procs):
         if not self.proc:

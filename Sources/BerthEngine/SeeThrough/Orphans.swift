@@ -90,36 +90,27 @@ extension NetworkEngine {
             let epTags = Set(eps.map { state.tag(endpoint: $0.id) })
             let netPrefix = config.firewallTable + ":net:"
             let epPrefix = config.firewallTable + ":ep:"
-            if let live = try? driver.liveRuleset(table: config.firewallTable) {
-                for e in live.elements {
-                    guard let c = e.comment, c.hasPrefix(epPrefix), !epTags.contains(c) else { continue }
-                    out.append(
-                        Orphan(
-                            kind: .element(e), what: "nft element", object: "\(e.map) { \(e.key) }",
-                            detail:
-                                "element \(e.key) : \(e.value) of map \(e.map) (table ip \(config.firewallTable)) is tagged \(c), an endpoint that no longer exists"
-                        ))
-                }
-                for r in live.rules {
-                    guard let c = r.comment, c.hasPrefix(netPrefix), !netTags.contains(c) else { continue }
-                    out.append(
-                        Orphan(
-                            kind: .rule(r), what: "nft rule", object: "ip \(r.table) \(r.chain) handle \(r.handle)",
-                            detail:
-                                "rule \(r.handle) of chain \(r.chain) (table ip \(r.table)) is tagged \(c), a network that no longer exists"
-                        ))
-                }
+            let live = try? driver.liveRuleset(table: config.firewallTable)
+            for e in live?.elements ?? [] {
+                guard let c = e.comment, c.hasPrefix(epPrefix), !epTags.contains(c) else { continue }
+                out.append(
+                    Orphan(
+                        kind: .element(e), what: "nft element", object: "\(e.map) { \(e.key) }",
+                        detail:
+                            "element \(e.key) : \(e.value) of map \(e.map) (table ip \(config.firewallTable)) is tagged \(c), an endpoint that no longer exists"
+                    ))
             }
-            if let host = try? driver.hostForwardChain() {
-                for r in host.rules {
-                    guard let c = r.comment, c.hasPrefix(netPrefix), !netTags.contains(c) else { continue }
-                    out.append(
-                        Orphan(
-                            kind: .rule(r), what: "nft rule", object: "ip \(r.table) \(r.chain) handle \(r.handle)",
-                            detail:
-                                "rule \(r.handle) of the host's chain \(r.chain) (table ip \(r.table)) is tagged \(c), a network that no longer exists"
-                        ))
-                }
+            // Rules tagged with vanished networks: in berth's table and in the host's FORWARD chain.
+            let rules = (live?.rules.map { ($0, "chain") } ?? [])
+                + ((try? driver.hostForwardChain())?.rules.map { ($0, "the host's chain") } ?? [])
+            for (r, whose) in rules {
+                guard let c = r.comment, c.hasPrefix(netPrefix), !netTags.contains(c) else { continue }
+                out.append(
+                    Orphan(
+                        kind: .rule(r), what: "nft rule", object: "ip \(r.table) \(r.chain) handle \(r.handle)",
+                        detail:
+                            "rule \(r.handle) of \(whose) \(r.chain) (table ip \(r.table)) is tagged \(c), a network that no longer exists"
+                    ))
             }
         }
         // IPAM: addresses held by endpoints that no longer exist (reservations have no owner).

@@ -32,15 +32,20 @@ import Testing
         return (r.firstBroken?.step ?? "", (r.firstBroken?.detail ?? "") + " | " + (r.firstBroken?.fix ?? ""))
     }
 
-    @Test func workingPaths() async throws {
-        let d = try Daemon()
-        defer { d.close() }
-        try await d.startOffPool()
+    /// Network `app` and an httpd `web` on it publishing 8080:80: the path these tests trace.
+    func startWeb(_ d: Daemon) async throws {
         try await d.ok(["network", "create", "app"])
         try await d.ok([
             "run", "-d", "--name", "web", "--network", "app", "-p", "8080:80", "busybox", "httpd", "-f", "-p", "80",
             "-h", "/etc",
         ])
+    }
+
+    @Test func workingPaths() async throws {
+        let d = try Daemon()
+        defer { d.close() }
+        try await d.startOffPool()
+        try await startWeb(d)
         try await d.ok(["run", "-d", "--name", "client", "--network", "app", "busybox", "sleep", "300"])
         let ip = try await d.inspect("web", "{{.NetworkSettings.Networks.app.IPAddress}}")
         try await waitForListener(d, "web", ":80 ")
@@ -92,11 +97,7 @@ import Testing
         let d = try Daemon()
         defer { d.close() }
         try await d.startOffPool()
-        try await d.ok(["network", "create", "app"])
-        try await d.ok([
-            "run", "-d", "--name", "web", "--network", "app", "-p", "8080:80", "busybox", "httpd", "-f", "-p", "80",
-            "-h", "/etc",
-        ])
+        try await startWeb(d)
         try await waitForListener(d, "web", ":80 ")
 
         // No listener on the port.
@@ -240,11 +241,7 @@ import Testing
             _ = try? Subprocess.run(["umount", "-l", d.netnsDirectory + "/notours"])
         }
         try await d.startOffPool()
-        try await d.ok(["network", "create", "app"])
-        try await d.ok([
-            "run", "-d", "--name", "web", "--network", "app", "-p", "8080:80", "busybox", "httpd", "-f", "-p", "80",
-            "-h", "/etc",
-        ])
+        try await startWeb(d)
         try await waitForListener(d, "web", ":80 ")
         let netId = try await d.ok(["network", "inspect", "-f", "{{.Id}}", "app"])
         let bridge = "br-" + netId.prefix(12)

@@ -254,8 +254,6 @@ extension NetworkEngine {
                 networkId: m.networkId, endpointId: m.endpointId, proto: proto, hostIP: IPv4Address(m.hostIP),
                 hostPort: hp, containerIP: cip, containerPort: cp)
         }
-        let policyDrop = (try? firewall.hostForwardPolicyIsDrop()) ?? false
-        try firewall.apply(
-            FirewallState(table: config.firewallTable, networks: networks, ports: ports, hostForwardPolicyIsDrop: policyDrop))
+        try firewall.applyFollowingHostPolicy(FirewallState(table: config.firewallTable, networks: networks, ports: ports))
     }
 }

@@ -27,6 +27,17 @@ public protocol FirewallDriver: Sendable {
     /// Whether the host's `ip filter FORWARD` chain (iptables-nft's, as Docker leaves it) has policy drop.
     /// No such table or chain means false.
     func hostForwardPolicyIsDrop() throws -> Bool
+
+    /// `apply`, with `state.hostForwardPolicyIsDrop` read from the host as part of the same change.
+    func applyFollowingHostPolicy(_ state: FirewallState) throws
+}
+
+extension FirewallDriver {
+    public func applyFollowingHostPolicy(_ state: FirewallState) throws {
+        var state = state
+        state.hostForwardPolicyIsDrop = try hostForwardPolicyIsDrop()
+        try apply(state)
+    }
 }
 
 /// One counted rule: where it is, who owns it (its comment tag) and what it has seen.

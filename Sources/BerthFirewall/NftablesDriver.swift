@@ -26,8 +26,22 @@ public struct NftablesDriver: FirewallDriver {
         // The handles of our old host FORWARD rules go stale between listing and applying only if
         // something else edits that chain meanwhile; the batch then fails as a whole, and one try with a
         // fresh listing settles it.
+        try apply(state, followingHostPolicy: false)
+    }
+
+    /// `apply`, with `hostForwardPolicyIsDrop` taken from the same listing of the host's FORWARD chain
+    /// that finds the stale rules (one read of the host's firewall per change instead of two).
+    public func applyFollowingHostPolicy(_ state: FirewallState) throws {
+        try apply(state, followingHostPolicy: true)
+    }
+
+    func apply(_ state: FirewallState, followingHostPolicy: Bool) throws {
         let what = "berth's firewall ruleset (nftables table ip \(state.table))"
-        let handles = try hostRuleHandles(table: state.table)
+        var state = state
+        let listing = try hostForwardListing()
+        if followingHostPolicy { state.hostForwardPolicyIsDrop = listing.map(Self.forwardPolicyIsDrop) ?? false }
+        try state.validate()
+        let handles = listing.map { Self.ownedRuleHandles($0, table: state.table) } ?? []
         do {
             try runScript(RulesetBuilder.build(state, removingHostRules: handles), what: what)
         } catch {
@@ -128,6 +142,20 @@ public struct NftablesDriver: FirewallDriver {
     }
 
     func nft(_ args: [String], input: String? = nil) throws -> SubprocessResult {
+        // The library in-process when it is there (and no other program was asked for): `-j`/`-a`
+        // are output flags, `-f -` means the commands are the input, anything else is one command.
+        if nft == "nft", LibNftables.available {
+            let flags = Set(args.prefix { $0.hasPrefix("-") })
+            let command = flags.contains("-f") ? (input ?? "") : args.drop { $0.hasPrefix("-") }.joined(separator: " ")
+            let run = { LibNftables.run(command, json: flags.contains("-j"), handles: flags.contains("-a")) }
+            let result: SubprocessResult?
+            do {
+                result = try namespace.map { try $0.run(run) } ?? run()
+            } catch {
+                throw BerthError(.system, "could not enter the network namespace \(namespace?.path ?? "")", cause: error)
+            }
+            if let result { return result }
+        }
         let argv = [nft] + args
         let bytes = input.map { Array($0.utf8) }
         // nft's messages come from strerror; the C locale keeps them in the English `meansAbsent` reads.

@@ -14,6 +14,13 @@ public struct SubprocessResult: Sendable {
     public let stdoutBytes: [UInt8]
 
     public var succeeded: Bool { status == 0 }
+
+    public init(status: Int32, stdout: String, stderr: String, stdoutBytes: [UInt8]? = nil) {
+        self.status = status
+        self.stdout = stdout
+        self.stderr = stderr
+        self.stdoutBytes = stdoutBytes ?? Array(stdout.utf8)
+    }
 }
 
 /// Runs helper programs (`nft`, and test tools) without a shell.

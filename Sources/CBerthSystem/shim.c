@@ -28,6 +28,10 @@ unsigned long berth_ms_slave(void) { return MS_SLAVE; }
 unsigned long berth_ms_shared(void) { return MS_SHARED; }
 int berth_mnt_detach(void) { return MNT_DETACH; }
 int berth_pipe2(int fds[2], int flags) { return pipe2(fds, flags); }
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+int berth_pidfd_open(pid_t pid) { return (int)syscall(SYS_pidfd_open, pid, 0); }
 int berth_is_nsfs(const char *path) {
     struct statfs st;
     if (statfs(path, &st) != 0) return -1;
@@ -146,4 +150,64 @@ int berth_get_winsize(int fd, unsigned short *rows, unsigned short *cols) {
     *rows = ws.ws_row;
     *cols = ws.ws_col;
     return 0;
+}
+
+// libnftables, loaded at run time (no build-time dependency; nft's own library, so the same parser
+// and the same one-batch-per-call transactions as `nft -f -`, without starting a process per change).
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+struct nft_ctx;
+static pthread_mutex_t nft_lock = PTHREAD_MUTEX_INITIALIZER;
+static int nft_loaded = 0;  // 0 = not tried, 1 = usable, -1 = unavailable
+static struct nft_ctx *(*nft_ctx_new_p)(uint32_t);
+static void (*nft_ctx_free_p)(struct nft_ctx *);
+static void (*nft_ctx_output_set_flags_p)(struct nft_ctx *, unsigned int);
+static int (*nft_ctx_buffer_output_p)(struct nft_ctx *);
+static int (*nft_ctx_buffer_error_p)(struct nft_ctx *);
+static const char *(*nft_ctx_get_output_buffer_p)(struct nft_ctx *);
+static const char *(*nft_ctx_get_error_buffer_p)(struct nft_ctx *);
+static int (*nft_run_cmd_from_buffer_p)(struct nft_ctx *, const char *);
+
+static int nft_load(void) {
+    if (nft_loaded) return nft_loaded;
+    void *lib = dlopen("libnftables.so.1", RTLD_NOW | RTLD_LOCAL);
+    if (!lib) { nft_loaded = -1; return -1; }
+#define NFT_SYM(name) if (!(name##_p = dlsym(lib, #name))) { nft_loaded = -1; return -1; }
+    NFT_SYM(nft_ctx_new) NFT_SYM(nft_ctx_free) NFT_SYM(nft_ctx_output_set_flags) NFT_SYM(nft_ctx_buffer_output)
+    NFT_SYM(nft_ctx_buffer_error) NFT_SYM(nft_ctx_get_output_buffer) NFT_SYM(nft_ctx_get_error_buffer)
+    NFT_SYM(nft_run_cmd_from_buffer)
+#undef NFT_SYM
+    nft_loaded = 1;
+    return 1;
+}
+
+int berth_nft_available(void) {
+    pthread_mutex_lock(&nft_lock);
+    int ok = nft_load() == 1;
+    pthread_mutex_unlock(&nft_lock);
+    return ok;
+}
+
+int berth_nft_run(const char *commands, int json, int handles, char **out, char **err) {
+    *out = NULL;
+    *err = NULL;
+    pthread_mutex_lock(&nft_lock);
+    if (nft_load() != 1) { pthread_mutex_unlock(&nft_lock); return -2; }
+    // A context per call: it opens its netlink socket in the calling thread's network namespace.
+    struct nft_ctx *ctx = nft_ctx_new_p(0);
+    if (!ctx) { pthread_mutex_unlock(&nft_lock); return -3; }
+    nft_ctx_output_set_flags_p(ctx, (json ? (1u << 4) : 0) | (handles ? (1u << 3) : 0));
+    nft_ctx_buffer_output_p(ctx);
+    nft_ctx_buffer_error_p(ctx);
+    int rc = nft_run_cmd_from_buffer_p(ctx, commands);
+    const char *o = nft_ctx_get_output_buffer_p(ctx);
+    const char *e = nft_ctx_get_error_buffer_p(ctx);
+    *out = strdup(o ? o : "");
+    *err = strdup(e ? e : "");
+    nft_ctx_free_p(ctx);
+    pthread_mutex_unlock(&nft_lock);
+    return rc;
 }

@@ -11,43 +11,51 @@ import Glibc
 extension ContainerEngine {
     // MARK: exits
 
-    /// Notices containers whose process ended (the monitor wrote `exited`) and tidies up after them.
+    /// Notices containers whose process ended: an `ExitWatcher` thread waits on every running
+    /// container's monitor (a pidfd each) and hands an ended one to `monitorEnded`, so nothing is
+    /// polled, however many containers run.
     public func startWatcher() {
-        guard watcher == nil else { return }
-        watcher = Task { [weak self] in
-            while !Task.isCancelled {
-                guard let self else { return }
-                let more = await self.pollExits()
-                if !more { break }
-                try? await Task.sleep(nanoseconds: 100_000_000)
-            }
-            await self?.watcherEnded()
+        guard exitWatcher == nil else { return }
+        exitWatcher = try? ExitWatcher { [weak self] id, pid in
+            Task { await self?.monitorEnded(id, pid: pid) }
         }
     }
-
-    func watcherEnded() { watcher = nil }
 
     public func stopWatcher() {
-        watcher?.cancel()
-        watcher = nil
+        exitWatcher?.stop()
+        exitWatcher = nil
     }
 
-    /// One pass: finishes every running container whose monitor reported an exit or vanished.
-    /// Returns whether any container is still running.
-    func pollExits() async -> Bool {
-        guard let running = try? list().filter({ $0.state == .running }) else { return true }
-        for c in running {
-            // Reap the monitor if it was our child (started by this berthd); only that pid, never
-            // waitpid(-1), which would steal exit statuses of other children (exec, nft).
-            var status: Int32 = 0
-            _ = waitpid(pid_t(c.monitorPid), &status, WNOHANG)
-            let f = files(c.id)
-            let state = MonitorState.read(f.state)
-            if state?.status == .exited || !Processes.isAlive(Int32(c.monitorPid)) {
-                await finishExit(c, state: state)
-            }
+    /// Watches a running container's monitor (after start, and for containers adopted at boot).
+    /// Without a watcher (it could not start), `wait`/`stop` still see exits: they check on demand.
+    func watchMonitor(_ c: ContainerRecord) {
+        startWatcher()
+        exitWatcher?.watch(c.id, pid: pid_t(c.monitorPid))
+    }
+
+    func monitorEnded(_ id: String, pid: pid_t) async {
+        // Reap the monitor if it is our child (started by this berthd); only that pid, never
+        // waitpid(-1), which would steal exit statuses of other children (exec, nft).
+        var status: Int32 = 0
+        _ = waitpid(pid, &status, WNOHANG)
+        await checkExit(id)
+    }
+
+    /// Finishes `id` if it is running but its monitor reported an exit or is gone. True when the
+    /// container is (now) not running.
+    @discardableResult
+    func checkExit(_ id: String) async -> Bool {
+        guard let c = try? store.read({ tx in try tx.container(id: id) }) else { return true }
+        guard c.state == .running else { return c.state != .starting }
+        var status: Int32 = 0
+        _ = waitpid(pid_t(c.monitorPid), &status, WNOHANG)
+        let state = MonitorState.read(files(c.id).state)
+        if state?.status == .exited || !Processes.isAlive(Int32(c.monitorPid)) {
+            exitWatcher?.unwatch(c.id)
+            await finishExit(c, state: state)
+            return true
         }
-        return (try? list().contains(where: { $0.state == .running })) ?? true
+        return false
     }
 
     /// After the container's process ended: its endpoints, namespace pins and rootfs go (Docker keeps
@@ -126,8 +134,7 @@ extension ContainerEngine {
     func waitForExit(_ id: String, seconds: Double) async throws -> Bool {
         let deadline = WallClock.nowNanoseconds() + Int64(seconds * 1e9)
         while true {
-            _ = await pollExits()
-            guard let c = try? container(id), c.state == .running else { return true }
+            if await checkExit(id) { return true }
             if WallClock.nowNanoseconds() >= deadline { return false }
             try await Task.sleep(nanoseconds: 20_000_000)
         }
@@ -139,7 +146,7 @@ extension ContainerEngine {
         let c = try container(ref)
         var lastCode = c.exitCode
         while true {
-            _ = await pollExits()
+            await checkExit(c.id)
             guard let now = try? container(c.id) else {
                 // Removed (--rm): the code it had when it exited, kept by finishExit below.
                 return removedExitCodes[c.id] ?? lastCode
@@ -180,8 +187,9 @@ extension ContainerEngine {
             }
             c = try container(c.id)
         }
+        // Only specs that mention a container network mode are decoded (cheap with many containers).
         if let sharing = try list().first(where: {
-            $0.id != c.id && $0.state == .running
+            $0.id != c.id && $0.state == .running && $0.spec.contains("container:")
                 && ((try? spec(of: $0).networkMode) == "container:\(c.name)"
                     || (try? spec(of: $0).networkMode) == "container:\(c.id)")
         }) {
@@ -230,6 +238,7 @@ extension ContainerEngine {
                     if let spec = try? spec(of: c), !c.sandbox.isEmpty, !spec.dns.isEmpty {
                         await networks.setDNSServers(sandbox: c.sandbox, servers: spec.dns)
                     }
+                    watchMonitor(c)
                     report.append("container \(c.name) still running (pid \(c.pid))")
                 }
             case .starting:
@@ -253,7 +262,6 @@ extension ContainerEngine {
             }
         }
         report += await startByPolicyAtBoot()
-        startWatcher()
         return report
     }
 

@@ -143,7 +143,7 @@ extension ContainerEngine {
             c.exitCode = 0
             try save(c)
             rollback.commit()
-            startWatcher()
+            watchMonitor(c)
         } catch {
             c.error = "\(error)"
             // Endpoints first (they live in the namespace the undo stack removes); disconnect is async,

@@ -44,7 +44,7 @@ public actor ContainerEngine {
     public let networks: NetworkEngine
     public nonisolated let images: ImageStore
     var execs: [String: ExecSession] = [:]
-    var watcher: Task<Void, Never>?
+    var exitWatcher: ExitWatcher?
     /// Exit codes of containers removed by `--rm`, for `wait?condition=removed` callers that were
     /// still waiting (kept for the life of berthd; a few bytes per removed container).
     var removedExitCodes: [String: Int] = [:]
@@ -60,6 +60,8 @@ public actor ContainerEngine {
         self.images = images
     }
 
+    deinit { exitWatcher?.stop() }
+
     public func files(_ id: String) -> ContainerFiles {
         ContainerFiles(directory: config.containersDirectory + "/" + id, id: id)
     }
@@ -68,6 +70,9 @@ public actor ContainerEngine {
 
     /// A container by full id, name (with or without Docker's leading `/`), or unique id prefix.
     public func container(_ ref: String) throws -> ContainerRecord {
+        // By id or name first: one indexed lookup instead of reading every container.
+        let name = ref.hasPrefix("/") ? String(ref.dropFirst()) : ref
+        if let c = try store.read({ tx in try tx.container(id: ref) ?? tx.container(name: name) }) { return c }
         let all = try store.read { tx in try tx.containers() }
         return try ContainerEngine.resolve(ref, in: all)
     }

@@ -10,6 +10,8 @@ pid_t berth_gettid(void);
 int berth_mount(const char *source, const char *target, const char *fstype, unsigned long flags, const void *data);
 int berth_umount2(const char *target, int flags);
 int berth_pipe2(int fds[2], int flags);
+/// pidfd_open(2): a descriptor that polls readable once the process has ended (-1 with errno).
+int berth_pidfd_open(pid_t pid);
 /// 1 if path is on nsfs (a namespace pin), 0 if not, -1 with errno on failure.
 int berth_is_nsfs(const char *path);
 
@@ -40,4 +42,10 @@ int berth_accept(int fd);
 int berth_recv_fd(int sock);
 int berth_set_winsize(int fd, unsigned short rows, unsigned short cols);
 int berth_get_winsize(int fd, unsigned short *rows, unsigned short *cols);
+/// libnftables in-process (dlopen'd): 1 when it can be used.
+int berth_nft_available(void);
+/// Runs nft commands (one batch) in the calling thread's network namespace. Returns nft's status
+/// (0 = success), -2 when libnftables is unavailable; *out and *err are malloc'd (free them).
+int berth_nft_run(const char *commands, int json, int handles, char **out, char **err);
+
 #endif

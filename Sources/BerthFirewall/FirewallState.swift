@@ -4,8 +4,10 @@ import BerthCore
 /// Everything berth's packet filter has to express, as plain values: the networks berth owns, the ports
 /// published into them, and one fact about the host (whether its `ip filter FORWARD` policy drops).
 ///
-/// The firewall is always rebuilt from this whole state (`RulesetBuilder.build`), never patched, so the
-/// kernel ruleset is a pure function of it: the same state always yields the same script, byte for byte.
+/// The kernel ruleset is a pure function of this state: the same state always yields the same script
+/// (`RulesetBuilder.build`), byte for byte. When only published ports changed since the driver last
+/// applied a state, it patches the port maps' elements instead (`RulesetBuilder.portDelta`), which ends
+/// in the same ruleset; anything else, or a failed patch, rebuilds the table whole.
 public struct FirewallState: Sendable, Equatable {
     /// The nftables table berth owns (`table ip <table>`). Also the prefix of every comment tag, so two
     /// berth instances (a test beside a live berthd) never claim each other's rules.

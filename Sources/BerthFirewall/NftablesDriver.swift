@@ -1,5 +1,6 @@
 import BerthCore
 import BerthSystem
+import Synchronization
 
 /// The real driver: runs `nft` (nftables' command-line front end to libnftables), feeding scripts on
 /// stdin (`nft -f -`) so each change is one netlink batch, applied in full or not at all.
@@ -42,6 +43,21 @@ public struct NftablesDriver: FirewallDriver {
         if followingHostPolicy { state.hostForwardPolicyIsDrop = listing.map(Self.forwardPolicyIsDrop) ?? false }
         try state.validate()
         let handles = listing.map { Self.ownedRuleHandles($0, table: state.table) } ?? []
+        // Only the ports changed since this process last applied the table, and the host FORWARD rules
+        // are as they should be: patch the maps' elements. Anything unexpected (the table or an element
+        // changed behind berth's back) fails the patch, and the rebuild below puts everything right.
+        let key = appliedKey(state.table)
+        if let last = Self.applied.withLock({ $0[key] }),
+            let delta = RulesetBuilder.portDelta(from: last, to: state),
+            handles.count == (state.hostForwardPolicyIsDrop ? RulesetBuilder.hostForwardRules(state).count : 0)
+        {
+            if delta.isEmpty { return }
+            if (try? runScript(delta, what: what)) != nil {
+                Self.applied.withLock { $0[key] = state }
+                return
+            }
+        }
+        Self.applied.withLock { $0[key] = nil }
         do {
             try runScript(RulesetBuilder.build(state, removingHostRules: handles), what: what)
         } catch {
@@ -49,15 +65,24 @@ public struct NftablesDriver: FirewallDriver {
             let fresh = try hostRuleHandles(table: state.table)
             try runScript(RulesetBuilder.build(state, removingHostRules: fresh), what: what)
         }
+        Self.applied.withLock { $0[key] = state }
     }
 
     /// Sends `script` to `nft -f -` as one batch.
     public func apply(script: String, table: String) throws {
+        Self.applied.withLock { [key = appliedKey(table)] in $0[key] = nil }
         try runScript(script, what: "the nftables table ip \(table)")
     }
 
+    /// What this process last applied to each table (see `apply`), by namespace and table; cleared
+    /// when unsure.
+    static let applied = Mutex<[String: FirewallState]>([:])
+
+    func appliedKey(_ table: String) -> String { (namespace?.path ?? "") + "\u{0}" + table }
+
     /// Deletes the table and this instance's host FORWARD rules in one batch; absent is success.
     public func remove(table: String) throws {
+        Self.applied.withLock { [key = appliedKey(table)] in $0[key] = nil }
         guard FirewallState.isValidTableName(table) else {
             throw BerthError.invalid("invalid nftables table name \"\(table)\"")
         }

@@ -147,6 +147,34 @@ public enum RulesetBuilder {
         return w.text
     }
 
+    /// When `old` and `new` differ in nothing but their published ports: the batch that deletes and adds
+    /// exactly the map elements that changed, leaving the kernel with the ruleset `tableScript(new)`
+    /// would make (given the kernel holds `old`'s). Replacing the whole table re-registers every base
+    /// chain, milliseconds per change; a container's ports are a few elements. "" when nothing changed;
+    /// nil when anything else differs (networks, table, the host's policy): then only a rebuild will do.
+    public static func portDelta(from old: FirewallState, to new: FirewallState) -> String? {
+        guard old.table == new.table, old.hostForwardPolicyIsDrop == new.hostForwardPolicyIsDrop,
+            old.networks.sorted(by: { $0.id < $1.id }) == new.networks.sorted(by: { $0.id < $1.id })
+        else { return nil }
+        func element(_ p: PublishedPort, _ state: FirewallState) -> (map: String, key: String, text: String) {
+            let key = p.specificHostIP.map { "\($0) . \(p.hostPort)" } ?? "\(p.hostPort)"
+            let map = "pub-\(p.proto)" + (p.specificHostIP == nil ? "" : "-addr")
+            return (map, key, "\(key)\(comment(state.tag(endpoint: p.endpointId))) : \(p.containerIP) . \(p.containerPort)")
+        }
+        let before = publishable(old).map { element($0, old) }
+        let after = publishable(new).map { element($0, new) }
+        let beforeTexts = Set(before.map { $0.map + " " + $0.text })
+        let afterTexts = Set(after.map { $0.map + " " + $0.text })
+        var out = ""
+        for e in before where !afterTexts.contains(e.map + " " + e.text) {
+            out += "delete element ip \(new.table) \(e.map) { \(e.key) }\n"
+        }
+        for e in after where !beforeTexts.contains(e.map + " " + e.text) {
+            out += "add element ip \(new.table) \(e.map) { \(e.text) }\n"
+        }
+        return out
+    }
+
     /// The narrow accept rules berth appends to the host's `ip filter FORWARD` chain when its policy is
     /// drop, one `add rule` command each, tagged with the network. An internal network needs only its
     /// members' traffic routed through the host; the others also need traffic out, replies in, and

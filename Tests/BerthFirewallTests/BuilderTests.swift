@@ -76,6 +76,24 @@ import Testing
         #expect(!relaxed.contains("add rule"))
     }
 
+    @Test func portDeltaTouchesOnlyChangedElements() throws {
+        let base = FirewallState(table: "berth", networks: [Fixture.web, Fixture.vault], ports: [Fixture.http, Fixture.dns])
+        var next = base
+        next.ports = [Fixture.dns, Fixture.httpsLoopback]
+        let delta = try #require(RulesetBuilder.portDelta(from: base, to: next))
+        #expect(delta.split(separator: "\n").count == 2)
+        #expect(delta.hasPrefix("delete element ip berth pub-tcp { 8080 }\n"))
+        #expect(delta.contains("add element ip berth pub-tcp-addr { 127.0.0.1 . 8443 comment"))
+        #expect(RulesetBuilder.portDelta(from: base, to: base) == "")
+        // Anything but ports changed: only a rebuild will do.
+        var otherNetworks = base
+        otherNetworks.networks = [Fixture.web]
+        #expect(RulesetBuilder.portDelta(from: base, to: otherNetworks) == nil)
+        var dropPolicy = base
+        dropPolicy.hostForwardPolicyIsDrop = true
+        #expect(RulesetBuilder.portDelta(from: base, to: dropPolicy) == nil)
+    }
+
     @Test func removalIsIdempotentByConstruction() {
         #expect(RulesetBuilder.removal(table: "berth") == "table ip berth {}\ndelete table ip berth\n")
         #expect(

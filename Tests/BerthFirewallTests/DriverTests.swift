@@ -48,7 +48,7 @@ import Testing
             ))
         #expect(listed.contains("chain to-cccc55556666"))
 
-        // Unpublishing a port is a new whole-table replacement: the element is gone, nothing is doubled.
+        // Unpublishing a port patches the map: the element is gone, nothing is doubled.
         state.ports = [Fixture.dns]
         try driver.apply(state)
         let replaced = try driver.listRuleset(table: table)
@@ -76,6 +76,40 @@ import Testing
         let gone = #expect(throws: BerthError.self) { try driver.listRuleset(table: table) }
         #expect(gone?.code == .notFound)
         try driver.remove(table: table)  // already gone is success
+    }
+
+    /// Port changes patch the maps; the table ends exactly as a rebuild would make it, and a table
+    /// changed behind berth's back is rebuilt instead of patched wrongly.
+    @Test func portChangesPatchTheMapsAndEndAsARebuildWould() throws {
+        let scratch = try ScratchNamespace()
+        defer { scratch.close() }
+        let driver = NftablesDriver(namespace: scratch.namespace)
+        let table = Self.uniqueTable()
+        let rebuilt = Self.uniqueTable()
+        func lines(_ t: String) throws -> Set<String> {
+            Set(try driver.listRuleset(table: t).split(separator: "\n").map {
+                String($0.trimmingPrefix(while: \.isWhitespace)).replacing(t, with: "T")
+            })
+        }
+        try driver.apply(FirewallState(table: table, networks: [Fixture.web, Fixture.vault], ports: [Fixture.http]))
+        let handleBefore = try scratch.sh("nft -a list chain ip \(table) forward").stdout
+        let next = [Fixture.dns, Fixture.httpsLoopback, Fixture.udpOnAddress]
+        try driver.apply(FirewallState(table: table, networks: [Fixture.web, Fixture.vault], ports: next))
+        // Patched, not replaced: the base chain kept its handle.
+        #expect(try scratch.sh("nft -a list chain ip \(table) forward").stdout == handleBefore)
+        let fresh = NftablesDriver(namespace: scratch.namespace)
+        try fresh.apply(FirewallState(table: rebuilt, networks: [Fixture.web, Fixture.vault], ports: next))
+        #expect(try lines(table) == lines(rebuilt))
+
+        // Someone deletes berth's map element by hand: the next patch would fail, so berth rebuilds.
+        let tamper = try scratch.sh("nft delete element ip \(table) pub-udp { 5353 }")
+        try #require(tamper.succeeded, "\(tamper.stderr)")
+        try driver.apply(FirewallState(table: table, networks: [Fixture.web, Fixture.vault], ports: [Fixture.http]))
+        try fresh.apply(FirewallState(table: rebuilt, networks: [Fixture.web, Fixture.vault], ports: [Fixture.http]))
+        #expect(try lines(table) == lines(rebuilt))
+        #expect(try driver.listRuleset(table: table).contains("8080"))
+        try driver.remove(table: table)
+        try driver.remove(table: rebuilt)
     }
 
     @Test func aRefusedBatchLeavesThePreviousRulesInForce() throws {

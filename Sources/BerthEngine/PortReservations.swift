@@ -61,7 +61,7 @@ public final class PortReservations: @unchecked Sendable {
 
     static func bind(proto: String, ip: IPv4Address?, port: UInt16) throws -> (Int32, UInt16) {
         let s = try Sockets.bindIPv4(proto == "udp" ? .udp : .tcp, address: ip?.value ?? 0, port: port)
-        return (s.fd, s.port)
+        return (Descriptors.moveHigh(s.fd), s.port)
     }
 }
 

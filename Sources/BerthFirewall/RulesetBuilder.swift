@@ -165,12 +165,16 @@ public enum RulesetBuilder {
         let after = publishable(new).map { element($0, new) }
         let beforeTexts = Set(before.map { $0.map + " " + $0.text })
         let afterTexts = Set(after.map { $0.map + " " + $0.text })
+        // One command per map and direction (nft parses one long element list far faster than many
+        // commands), deletions first so a key whose value changed is replaced.
         var out = ""
-        for e in before where !afterTexts.contains(e.map + " " + e.text) {
-            out += "delete element ip \(new.table) \(e.map) { \(e.key) }\n"
-        }
-        for e in after where !beforeTexts.contains(e.map + " " + e.text) {
-            out += "add element ip \(new.table) \(e.map) { \(e.text) }\n"
+        let removed = before.filter { !afterTexts.contains($0.map + " " + $0.text) }
+        let added = after.filter { !beforeTexts.contains($0.map + " " + $0.text) }
+        for (verb, list, item) in [("delete", removed, \(map: String, key: String, text: String).key), ("add", added, \.text)] {
+            for map in Set(list.map(\.map)).sorted() {
+                let items = list.filter { $0.map == map }.map { $0[keyPath: item] }
+                out += "\(verb) element ip \(new.table) \(map) { \(items.joined(separator: ", ")) }\n"
+            }
         }
         return out
     }

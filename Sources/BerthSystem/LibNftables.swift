@@ -19,7 +19,9 @@ public enum LibNftables {
     /// Runs `commands` (one batch); the result is shaped like the `nft` program's, so callers read
     /// errors the same way. nil when the library is unavailable.
     public static func run(_ commands: String, json: Bool = false, handles: Bool = false) -> SubprocessResult? {
-        guard available else { return nil }
+        // libnftables waits for the kernel with select(2): a socket numbered 1024 or above would abort
+        // the process (FD_SET), so with the low numbers nearly used up, the program runs instead.
+        guard available, Descriptors.lowestFree() < Descriptors.selectLimit - 64 else { return nil }
         var out: UnsafeMutablePointer<CChar>?
         var err: UnsafeMutablePointer<CChar>?
         let rc = berth_nft_run(commands, json ? 1 : 0, handles ? 1 : 0, &out, &err)

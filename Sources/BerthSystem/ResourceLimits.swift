@@ -35,3 +35,29 @@ extension FileSystem {
         }
     }
 }
+
+/// Descriptor numbers. glibc's `FD_SET` aborts the process for a descriptor of 1024 or more, and some
+/// libraries still use select(2) (libnftables does), so descriptors berth keeps for long (port
+/// reservations, resolver sockets) are moved above 1024, leaving the low numbers to short-lived ones.
+public enum Descriptors {
+    /// The select(2) limit.
+    public static let selectLimit: Int32 = 1024
+
+    /// `fd` renumbered to 1024 or above (close-on-exec), the old number closed. Unchanged when the
+    /// open-files limit does not reach that far.
+    public static func moveHigh(_ fd: Int32) -> Int32 {
+        guard fd >= 0, fd < selectLimit else { return fd }
+        let high = fcntl(fd, F_DUPFD_CLOEXEC, selectLimit)
+        guard high >= 0 else { return fd }
+        Syscall.close(fd)
+        return high
+    }
+
+    /// The lowest descriptor number free now (what the next socket(2) or open(2) would get).
+    public static func lowestFree() -> Int32 {
+        let fd = fcntl(0, F_DUPFD_CLOEXEC, 0)
+        guard fd >= 0 else { return Int32.max }
+        Syscall.close(fd)
+        return fd
+    }
+}

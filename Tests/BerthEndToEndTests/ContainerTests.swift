@@ -129,7 +129,17 @@ import Glibc
         // A host range for one container port takes the first free port of it (8080 is p1's).
         try await d.ok(["run", "-d", "--name", "p6", "-p", "8080-8082:80", "busybox", "httpd", "-f"])
         #expect(try await d.ok(["port", "p6", "80"]) == "0.0.0.0:8081")
-        try await d.ok(["rm", "-f", "p1", "p3", "p5", "p6"])
+        // 1,100 ports at once (berthd holds a socket per port while it starts the container, more
+        // descriptors than select(2) can take): the container runs, the ports answer, berthd lives on.
+        try await d.ok(["run", "-d", "--name", "p7", "-p", "31000-32099:31000-32099", "busybox", "httpd", "-f", "-p", "32099", "-h", "/etc"])
+        #expect(try await d.ok(["port", "p7"]).split(separator: "\n").count == 1100)
+        try await d.ok(["run", "-d", "--name", "p8", "-p", "8093:80", "busybox", "httpd", "-f", "-p", "80", "-h", "/etc"])
+        let p8 = try await d.ok(["inspect", "-f", "{{.Config.Hostname}}", "p8"])
+        #expect(try await d.hostSh("timeout 5 wget -qO- http://127.0.0.1:8093/hostname").stdout.trimmed == p8)
+        let p7 = try await d.ok(["inspect", "-f", "{{.Config.Hostname}}", "p7"])
+        #expect(try await d.hostSh("timeout 5 wget -qO- http://127.0.0.1:32099/hostname").stdout.trimmed == p7)
+        try await d.ok(["rm", "-f", "p1", "p3", "p5", "p6", "p7", "p8"])
+        #expect(try await d.hostSh("nft list table ip \(d.table) | grep -c ':ep:' || true").stdout.trimmed == "0")
     }
 
     /// N1, N3, N4, V1.

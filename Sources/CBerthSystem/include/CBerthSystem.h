@@ -40,4 +40,8 @@ int berth_accept(int fd);
 int berth_recv_fd(int sock);
 int berth_set_winsize(int fd, unsigned short rows, unsigned short cols);
 int berth_get_winsize(int fd, unsigned short *rows, unsigned short *cols);
+/// Installs a SIGCHLD handler (SA_RESTART) that writes a byte to a non-blocking close-on-exec pipe
+/// and returns the pipe's read end (or -1 with errno): poll(2) on it wakes up when a child ends, so a
+/// process that waits for children and descriptors together can block without a timeout. Once per process.
+int berth_child_exit_pipe(void);
 #endif

@@ -8,6 +8,7 @@ import BerthEngine
 import BerthFirewall
 import BerthIPAM
 import BerthImage
+import BerthMonitor
 import BerthRuntime
 import BerthStore
 import BerthSystem

@@ -131,6 +131,31 @@ public enum Processes {
         return p.filter { $0.revents != 0 }.map(\.fd)
     }
 
+    /// poll(2) for readability on `readable` and writability on `writable`; returns the descriptors
+    /// that are ready (or hung up / in error). `timeoutMs` -1 blocks until one is; EINTR returns none.
+    public static func pollReady(readable: [Int32], writable: [Int32] = [], timeoutMs: Int32) -> [Int32] {
+        var p = readable.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
+        p += writable.map { pollfd(fd: $0, events: Int16(POLLOUT), revents: 0) }
+        let n = poll(&p, nfds_t(p.count), timeoutMs)
+        guard n > 0 else { return [] }
+        return p.filter { $0.revents != 0 }.map(\.fd)
+    }
+
+    /// A descriptor that becomes readable when a child of this process ends (a SIGCHLD handler writes
+    /// to a pipe; see `berth_child_exit_pipe`), for a loop that polls descriptors and reaps children
+    /// without waking up on a timer. Read it empty with `drainChildExits` before reaping.
+    public static func childExitDescriptor() throws -> Int32 {
+        let fd = berth_child_exit_pipe()
+        guard fd >= 0 else { throw SystemCallError(call: "sigaction SIGCHLD", errno: .current) }
+        return fd
+    }
+
+    /// Empties the `childExitDescriptor` pipe (non-blocking).
+    public static func drainChildExits(_ fd: Int32) {
+        var buf = [UInt8](repeating: 0, count: 64)
+        while buf.withUnsafeMutableBytes({ Glibc.read(fd, $0.baseAddress, $0.count) }) > 0 {}
+    }
+
     public static func setNonBlocking(_ fd: Int32) {
         _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
     }

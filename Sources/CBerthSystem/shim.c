@@ -5,6 +5,9 @@
 #include <unistd.h>
 #include <sys/vfs.h>
 #include <fcntl.h>
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
 #include "CBerthSystem.h"
 
 int berth_setns(int fd, int nstype) { return setns(fd, nstype); }
@@ -210,4 +213,36 @@ int berth_nft_run(const char *commands, int json, int handles, char **out, char 
     nft_ctx_free_p(ctx);
     pthread_mutex_unlock(&nft_lock);
     return rc;
+}
+
+static int child_exit_write_fd = -1;
+
+static void child_exit_handler(int sig) {
+    (void)sig;
+    int saved = errno;
+    char b = 0;
+    // Non-blocking: a full pipe already says "a child ended".
+    ssize_t r = write(child_exit_write_fd, &b, 1);
+    (void)r;
+    errno = saved;
+}
+
+int berth_child_exit_pipe(void) {
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0) return -1;
+    child_exit_write_fd = fds[1];
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = child_exit_handler;
+    sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(SIGCHLD, &sa, NULL) != 0) {
+        int e = errno;
+        close(fds[0]);
+        close(fds[1]);
+        child_exit_write_fd = -1;
+        errno = e;
+        return -1;
+    }
+    return fds[0];
 }

@@ -1,6 +1,7 @@
-// berth-monitor: one per running container (see BerthRuntime.ContainerMonitor), and the parent of
-// `-t` exec processes (`--reap`, see BerthRuntime.ExecReaper).
-import BerthRuntime
+// berth-monitor: one per running container (see BerthMonitor.ContainerMonitor), and the parent of
+// `-t` exec processes (`--reap`, see BerthMonitor.ExecReaper). No Foundation: see README "Memory".
+import BerthMonitor
+import BerthSystem
 
 #if canImport(Glibc)
 import Glibc
@@ -10,7 +11,8 @@ if let reaper = ExecReaper.fromArguments(CommandLine.arguments) {
     exit(reaper.run())
 }
 guard let monitor = ContainerMonitor.fromArguments(CommandLine.arguments) else {
-    print("usage: berth-monitor DIR ID RUNTIME-NAME RUNTIME-PATH RUNTIME-ROOT [--tty] [--stdin] [FD,FD…] (started by berthd)")
+    let usage = "usage: berth-monitor DIR ID RUNTIME-NAME RUNTIME-PATH RUNTIME-ROOT [--tty] [--stdin] [FD,FD…] (started by berthd)\n"
+    try? Processes.writeAll(1, Array(usage.utf8))
     exit(2)
 }
 exit(monitor.run())

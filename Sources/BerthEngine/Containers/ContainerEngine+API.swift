@@ -2,6 +2,7 @@ import BerthAPI
 import BerthAddressing
 import BerthCore
 import BerthImage
+import BerthMonitor
 import BerthRuntime
 import BerthStore
 import BerthSystem

@@ -1,4 +1,5 @@
 import BerthCore
+import BerthMonitor
 import BerthRuntime
 import BerthStore
 import BerthSystem

@@ -1,5 +1,6 @@
 import BerthCore
 import BerthImage
+import BerthMonitor
 import BerthRuntime
 import BerthStore
 import BerthSystem

@@ -1,6 +1,7 @@
 import BerthAddressing
 import BerthCore
 import BerthImage
+import BerthMonitor
 import BerthRuntime
 import BerthStore
 import BerthSystem

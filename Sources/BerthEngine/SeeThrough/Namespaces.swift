@@ -1,5 +1,6 @@
 import BerthAPI
 import BerthCore
+import BerthMonitor
 import BerthRuntime
 import BerthStore
 import BerthSystem

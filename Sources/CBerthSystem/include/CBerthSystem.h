@@ -48,4 +48,8 @@ int berth_nft_available(void);
 /// (0 = success), -2 when libnftables is unavailable; *out and *err are malloc'd (free them).
 int berth_nft_run(const char *commands, int json, int handles, char **out, char **err);
 
+/// Installs a SIGCHLD handler (SA_RESTART) that writes a byte to a non-blocking close-on-exec pipe
+/// and returns the pipe's read end (or -1 with errno): poll(2) on it wakes up when a child ends, so a
+/// process that waits for children and descriptors together can block without a timeout. Once per process.
+int berth_child_exit_pipe(void);
 #endif

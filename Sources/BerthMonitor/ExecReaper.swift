@@ -45,7 +45,7 @@ public struct ExecReaper {
             FileHandleWriter.stderr(message + "\n")
             return OCIRuntime.startFailureCode(message)
         }
-        guard let text = try? FileSystem.readText(pidFile), let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+        guard let text = try? FileSystem.readText(pidFile), let pid = OCIRuntime.pid(fromPidFile: text) else {
             FileHandleWriter.stderr("the runtime did not report the exec'd process id\n")
             return 125
         }

@@ -1,5 +1,9 @@
+import BerthCore
 import BerthSystem
-import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Where one container's files live: `$BERTH_ROOT/containers/<id>/`.
 public struct ContainerFiles: Sendable, Equatable {
@@ -33,7 +37,8 @@ public struct ContainerFiles: Sendable, Equatable {
 }
 
 /// What the monitor reports about its container, written atomically to `state.json`. It outlives
-/// berthd: a daemon that restarts reads it to learn what happened while it was away.
+/// berthd: a daemon that restarts reads it to learn what happened while it was away. Read and written
+/// without Foundation (`JSONReader`, `JSONObjectWriter`): the monitor links no Foundation.
 public struct MonitorState: Codable, Sendable, Equatable {
     public enum Status: String, Codable, Sendable {
         case starting, running, exited
@@ -65,14 +70,42 @@ public struct MonitorState: Codable, Sendable, Equatable {
 
     public static func read(_ path: String) -> MonitorState? {
         guard let bytes = try? FileSystem.readFile(path) else { return nil }
-        return try? JSONDecoder().decode(MonitorState.self, from: Data(bytes))
+        return decode(bytes)
+    }
+
+    /// Parses `state.json`; nil when it is not JSON or a required key is missing or mistyped.
+    public static func decode(_ bytes: some Collection<UInt8>) -> MonitorState? {
+        guard case .object(let o)? = try? JSONReader.parse(bytes),
+            case .string(let s)? = o["status"], let status = Status(rawValue: s),
+            let monitorPid = o.int32("monitorPid"), let pid = o.int32("pid"),
+            case .bool(let oomKilled)? = o["oomKilled"]
+        else { return nil }
+        // Optional keys: absent or null is nil; present with another type is malformed.
+        guard let startedAt = o.optionalString("startedAt"), let finishedAt = o.optionalString("finishedAt"),
+            let error = o.optionalString("error"), let exitCode = o.optionalInt32("exitCode")
+        else { return nil }
+        return MonitorState(
+            status: status, monitorPid: monitorPid, pid: pid, startedAt: startedAt, finishedAt: finishedAt,
+            exitCode: exitCode, error: error, oomKilled: oomKilled)
+    }
+
+    /// The JSON text, keys sorted; nil optionals left out.
+    public func encoded() -> [UInt8] {
+        var w = JSONObjectWriter()
+        if let error { w.add("error", error) }
+        if let exitCode { w.add("exitCode", Int(exitCode)) }
+        if let finishedAt { w.add("finishedAt", finishedAt) }
+        w.add("monitorPid", Int(monitorPid))
+        w.add("oomKilled", oomKilled)
+        w.add("pid", Int(pid))
+        if let startedAt { w.add("startedAt", startedAt) }
+        w.add("status", status.rawValue)
+        return w.text
     }
 
     public func write(_ path: String) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
         let tmp = path + ".tmp"
-        try FileSystem.writeFile(tmp, Array(try encoder.encode(self)), mode: 0o600)
+        try FileSystem.writeFile(tmp, encoded(), mode: 0o600)
         guard rename(tmp, path) == 0 else { throw SystemCallError(call: "rename \(tmp)", errno: .current) }
     }
 }
@@ -89,15 +122,43 @@ public struct LogLine: Codable, Sendable, Equatable {
         self.time = time
     }
 
+    /// One log line: the JSON object and a newline.
     public func encoded() -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        var bytes = (try? Array(encoder.encode(self))) ?? []
-        bytes.append(UInt8(ascii: "\n"))
-        return bytes
+        var w = JSONObjectWriter()
+        w.add("log", log)
+        w.add("stream", stream)
+        w.add("time", time)
+        return w.text + [UInt8(ascii: "\n")]
     }
 
     public static func decode(_ line: some Collection<UInt8>) -> LogLine? {
-        try? JSONDecoder().decode(LogLine.self, from: Data(line))
+        guard case .object(let o)? = try? JSONReader.parse(line),
+            case .string(let log)? = o["log"], case .string(let stream)? = o["stream"], case .string(let time)? = o["time"]
+        else { return nil }
+        return LogLine(log: log, stream: stream, time: time)
+    }
+}
+
+extension [String: JSONValue] {
+    fileprivate func int32(_ key: String) -> Int32? {
+        guard case .integer(let i)? = self[key] else { return nil }
+        return Int32(exactly: i)
+    }
+
+    /// `.some(nil)` for absent or null, `.some(value)` for a string, nil for another type.
+    fileprivate func optionalString(_ key: String) -> String?? {
+        switch self[key] {
+        case nil, .null?: return .some(nil)
+        case .string(let s)?: return .some(s)
+        default: return nil
+        }
+    }
+
+    fileprivate func optionalInt32(_ key: String) -> Int32?? {
+        switch self[key] {
+        case nil, .null?: return .some(nil)
+        case .integer(let i)?: return Int32(exactly: i).map { .some($0) }
+        default: return nil
+        }
     }
 }

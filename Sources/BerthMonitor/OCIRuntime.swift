@@ -86,13 +86,32 @@ public struct OCIRuntime: Sendable, Equatable {
     /// The useful line of a runtime's error output (runc logs JSON-ish `level=error msg="…"`).
     public static func firstLine(_ text: String) -> String {
         let lines = text.split(separator: "\n").map { String($0) }.filter { !$0.isEmpty }
-        guard var line = lines.last(where: { $0.contains("error") }) ?? lines.last else { return "(no output)" }
-        if let r = line.range(of: "msg=\"") {
-            line = String(line[r.upperBound...])
-            if line.hasSuffix("\"") { line.removeLast() }
-            line = line.replacingOccurrences(of: "\\\"", with: "\"")
+        guard let line = lines.last(where: { $0.contains("error") }) ?? lines.last else { return "(no output)" }
+        // Without Foundation (the monitor links none): find `msg="` by hand, unescape `\"`.
+        let bytes = Array(line.utf8)
+        let marker = Array("msg=\"".utf8)
+        guard let start = bytes.indices.first(where: { bytes[$0...].starts(with: marker) }) else { return line }
+        var message = Array(bytes[(start + marker.count)...])
+        if message.last == UInt8(ascii: "\"") { message.removeLast() }
+        var out: [UInt8] = []
+        var i = 0
+        while i < message.count {
+            if message[i] == UInt8(ascii: "\\"), i + 1 < message.count, message[i + 1] == UInt8(ascii: "\"") {
+                out.append(UInt8(ascii: "\""))
+                i += 2
+            } else {
+                out.append(message[i])
+                i += 1
+            }
         }
-        return line
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// The process id in a runtime's `--pid-file` (digits, maybe surrounded by whitespace).
+    public static func pid(fromPidFile text: String) -> Int32? {
+        let digits = text.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" || $0 == "\r" })
+        guard digits.count == 1 else { return nil }
+        return Int32(digits[0])
     }
 
     /// Docker's exit codes for a process that could not be started: 127 when the program is not

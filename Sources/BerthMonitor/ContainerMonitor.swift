@@ -68,8 +68,12 @@ public struct ContainerMonitor {
         // berthd stopping must not stop the monitor: it ignores the usual terminal signals.
         signal(SIGHUP, SIG_IGN)
         signal(SIGINT, SIG_IGN)
+        // Children's exits wake the poll loops below through this pipe, so they block without a
+        // timeout: an idle container's monitor does not wake up at all.
+        let childExits: Int32
         do {
             try Processes.becomeSubreaper()
+            childExits = try Processes.childExitDescriptor()
             try MonitorState(status: .starting, monitorPid: me).write(files.state)
         } catch {
             return fail("monitor cannot start: \(error)", code: 125)
@@ -106,11 +110,20 @@ public struct ContainerMonitor {
         var createOutput: [UInt8] = []
         var createStatus: Int32?
         while createStatus == nil {
-            for fd in Processes.pollReadable(pumps.map(\.fd) + io.consoleListener, timeoutMs: 50) {
-                if io.consoleListener.contains(fd) {
+            let open = pumps.filter { !$0.closed }.map(\.fd)
+            for fd in Processes.pollReady(readable: open + io.consoleListener + [childExits], timeoutMs: -1) {
+                if fd == childExits {
+                    Processes.drainChildExits(fd)
+                } else if io.consoleListener.contains(fd) {
                     io.receiveConsole()
-                } else if let b = try? Processes.read(fd), !b.isEmpty {
-                    createOutput += b
+                } else if let p = pumps.first(where: { $0.fd == fd && !$0.closed }) {
+                    // End of file here means the runtime failed (the container holds the pipes
+                    // otherwise): stop polling the pipe, the exit comes through `childExits`.
+                    switch Processes.readOrEnd(fd) {
+                    case .some(let b) where b.isEmpty: p.close()
+                    case .some(let b): createOutput += b
+                    case nil: break
+                    }
                 }
             }
             while let (pid, status) = Processes.reapAny() {
@@ -134,7 +147,7 @@ public struct ContainerMonitor {
         }
         io.closeConsoleListener()
         guard let text = try? FileSystem.readText(files.pidFile),
-            let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines))
+            let pid = OCIRuntime.pid(fromPidFile: text)
         else {
             _ = try? Subprocess.run(runtime.deleteArguments(id: files.id, force: true))
             return fail("\(runtime.name) did not report the container's process id", code: 125)
@@ -152,18 +165,22 @@ public struct ContainerMonitor {
         // 3. pump output until the container's first process ends.
         var exitCode: Int32?
         while exitCode == nil {
-            let ready = Processes.pollReadable(
-                pumps.filter { !$0.closed }.map(\.fd) + io.pollDescriptors, timeoutMs: io.hasPendingInput ? 10 : 100)
+            // Blocks until output, an attach client, room for pending stdin, or a child's exit.
+            let ready = Processes.pollReady(
+                readable: pumps.filter { !$0.closed }.map(\.fd) + io.pollDescriptors + [childExits],
+                writable: io.inputWaitingForRoom, timeoutMs: -1)
             for fd in ready {
-                if let p = pumps.first(where: { !$0.closed && $0.fd == fd }) { p.drain(into: log) } else { io.handleReadable(fd) }
+                if fd == childExits {
+                    Processes.drainChildExits(fd)
+                } else if let p = pumps.first(where: { !$0.closed && $0.fd == fd }) {
+                    p.drain(into: log)
+                } else {
+                    io.handleReadable(fd)
+                }
             }
             io.flushInput()
             while let (reaped, status) = Processes.reapAny() {
                 if reaped == pid { exitCode = status }
-            }
-            if pumps.allSatisfy(\.closed) && exitCode == nil {
-                // Nothing left to read: block briefly for the exit instead of spinning.
-                usleep(20_000)
             }
         }
         // What the process wrote just before it ended; daemons it left behind may hold the pipes,
@@ -248,6 +265,13 @@ final class Pump {
                 pending = []
             }
         }
+    }
+
+    /// Stops reading: the pipe ended.
+    func close() {
+        guard !closed else { return }
+        closed = true
+        if closesFd { Syscall.close(fd) }
     }
 
     func flush(into log: LogWriter) {
@@ -336,7 +360,11 @@ final class MonitorIO {
         (pending.count < MonitorIO.maxPending ? Array(connections.keys) : []) + (attachListener.map { [$0] } ?? [])
     }
 
-    var hasPendingInput: Bool { !pending.isEmpty }
+    /// The stdin descriptor while input waits for the container to read: poll it for room.
+    var inputWaitingForRoom: [Int32] {
+        if let fd = input, !pending.isEmpty { return [fd] }
+        return []
+    }
 
     func handleReadable(_ fd: Int32) {
         if fd == attachListener {

@@ -21,25 +21,36 @@ public struct ContainerMonitor {
     public var tty: Bool
     /// `-i`: the container's stdin stays open and is fed through the attach socket.
     public var openStdin: Bool
+    /// `--notify=FD`: a pipe closed once `state.json` says running (or exited), so berthd waits for
+    /// that without polling the file.
+    public var notifyFd: Int32?
 
-    public init(files: ContainerFiles, runtime: OCIRuntime, holdFds: [Int32], tty: Bool = false, openStdin: Bool = false) {
+    public init(
+        files: ContainerFiles, runtime: OCIRuntime, holdFds: [Int32], tty: Bool = false, openStdin: Bool = false,
+        notifyFd: Int32? = nil
+    ) {
         self.files = files
         self.runtime = runtime
         self.holdFds = holdFds
         self.tty = tty
         self.openStdin = openStdin
+        self.notifyFd = notifyFd
     }
 
-    /// Parses `berth-monitor DIR ID RUNTIME-NAME RUNTIME-PATH RUNTIME-ROOT [--tty] [--stdin] [FD,FD…]`.
+    /// Parses `berth-monitor DIR ID RUNTIME-NAME RUNTIME-PATH RUNTIME-ROOT [--tty] [--stdin] [--notify=FD] [FD,FD…]`.
     public static func fromArguments(_ args: [String]) -> ContainerMonitor? {
         guard args.count >= 6 else { return nil }
         var fds: [Int32] = []
         var tty = false
         var stdin = false
+        var notify: Int32?
         for a in args.dropFirst(6) {
             switch a {
             case "--tty": tty = true
             case "--stdin": stdin = true
+            case _ where a.hasPrefix("--notify="):
+                guard let fd = Int32(a.dropFirst("--notify=".count)) else { return nil }
+                notify = fd
             default:
                 let parsed = a.split(separator: ",").map { Int32($0) }
                 guard !parsed.contains(nil) else { return nil }
@@ -48,13 +59,17 @@ public struct ContainerMonitor {
         }
         return ContainerMonitor(
             files: ContainerFiles(directory: args[1], id: args[2]),
-            runtime: OCIRuntime(name: args[3], path: args[4], root: args[5]), holdFds: fds, tty: tty, openStdin: stdin)
+            runtime: OCIRuntime(name: args[3], path: args[4], root: args[5]), holdFds: fds, tty: tty, openStdin: stdin,
+            notifyFd: notify)
     }
 
     public func arguments(monitorPath: String) -> [String] {
-        [monitorPath, files.directory, files.id, runtime.name, runtime.path, runtime.root]
-            + (tty ? ["--tty"] : []) + (openStdin ? ["--stdin"] : [])
-            + (holdFds.isEmpty ? [] : [holdFds.map(String.init).joined(separator: ",")])
+        var args = [monitorPath, files.directory, files.id, runtime.name, runtime.path, runtime.root]
+        if tty { args.append("--tty") }
+        if openStdin { args.append("--stdin") }
+        if let fd = notifyFd { args.append("--notify=\(fd)") }
+        if !holdFds.isEmpty { args.append(holdFds.map(String.init).joined(separator: ",")) }
+        return args
     }
 
     /// Runs the container to its end. Returns the process exit status of the monitor itself.
@@ -62,7 +77,8 @@ public struct ContainerMonitor {
         let me = getpid()
         // Whatever berthd had open (its API connections, sockets) must not stay open here: a client
         // waiting for its reply to end would wait for as long as the container runs.
-        Processes.closeDescriptors(except: Set([0, 1, 2] + holdFds))
+        Processes.closeDescriptors(except: Set([0, 1, 2] + holdFds + (notifyFd.map { [$0] } ?? [])))
+        if let fd = notifyFd { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
         for fd in holdFds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
         signal(SIGPIPE, SIG_IGN)
         // berthd stopping must not stop the monitor: it ignores the usual terminal signals.
@@ -91,11 +107,12 @@ public struct ContainerMonitor {
                 files: files, consoleSocket: tty ? try runtime.consoleSocket("c-" + files.id) : nil, openStdin: openStdin)
         } catch { return fail("monitor cannot set up the container's stdin or terminal: \(error)", code: 125) }
 
-        // 1. create: the runtime makes the namespaces and cgroup, the process waits for `start`.
-        let createPid: pid_t
+        // 1. `run --detach`: the runtime makes the namespaces and cgroup and starts the process, then
+        // exits; the process is left to us (the subreaper). One runtime invocation, not create + start.
+        let runPid: pid_t
         do {
-            createPid = try Processes.spawn(
-                runtime.createArguments(
+            runPid = try Processes.spawn(
+                runtime.runDetachedArguments(
                     id: files.id, bundle: files.bundle, pidFile: files.pidFile, consoleSocket: io.consoleSocket),
                 stdin: io.containerStdin, stdout: out.write, stderr: err.write)
         } catch { return fail("cannot run \(runtime.path): \(error)", code: 125) }
@@ -105,11 +122,13 @@ public struct ContainerMonitor {
         Processes.setNonBlocking(out.read)
         Processes.setNonBlocking(err.read)
         var pumps = [Pump(fd: out.read, stream: "stdout"), Pump(fd: err.read, stream: "stderr")]
-        // runc's own error messages arrive on the same stderr as the container's: keep them apart
-        // until create succeeded, so a failure is reported (and not logged as the program's output).
-        var createOutput: [UInt8] = []
-        var createStatus: Int32?
-        while createStatus == nil {
+        // Until the runtime exits, what arrives is kept per pipe: on failure its stderr is the runtime's
+        // message; on success it is the program's first output, logged to its own stream.
+        var early: [Int32: [UInt8]] = [:]
+        var runStatus: Int32?
+        // The program may end before the runtime does: its status is kept until we know its pid.
+        var otherExits: [pid_t: Int32] = [:]
+        while runStatus == nil {
             let open = pumps.filter { !$0.closed }.map(\.fd)
             for fd in Processes.pollReady(readable: open + io.consoleListener + [childExits], timeoutMs: -1) {
                 if fd == childExits {
@@ -117,25 +136,25 @@ public struct ContainerMonitor {
                 } else if io.consoleListener.contains(fd) {
                     io.receiveConsole()
                 } else if let p = pumps.first(where: { $0.fd == fd && !$0.closed }) {
-                    // End of file here means the runtime failed (the container holds the pipes
-                    // otherwise): stop polling the pipe, the exit comes through `childExits`.
                     switch Processes.readOrEnd(fd) {
                     case .some(let b) where b.isEmpty: p.close()
-                    case .some(let b): createOutput += b
+                    case .some(let b): early[fd, default: []] += b
                     case nil: break
                     }
                 }
             }
             while let (pid, status) = Processes.reapAny() {
-                if pid == createPid { createStatus = status }
+                if pid == runPid { runStatus = status } else { otherExits[pid] = status }
             }
         }
-        if createStatus != 0 {
-            let message = OCIRuntime.firstLine(String(decoding: createOutput, as: UTF8.self))
+        if runStatus != 0 {
+            let message = OCIRuntime.firstLine(String(decoding: early[err.read] ?? [], as: UTF8.self))
             _ = try? Subprocess.run(runtime.deleteArguments(id: files.id, force: true))
             return fail(message, code: OCIRuntime.startFailureCode(message))
         }
-        if !createOutput.isEmpty { log.append(createOutput, stream: "stderr") }
+        for p in pumps {
+            if let b = early[p.fd], !b.isEmpty { p.take(b, into: log) }
+        }
         if tty {
             // The runtime may have connected just before it exited.
             if io.master == nil, !Processes.pollReadable(io.consoleListener, timeoutMs: 1000).isEmpty { io.receiveConsole() }
@@ -152,18 +171,12 @@ public struct ContainerMonitor {
             _ = try? Subprocess.run(runtime.deleteArguments(id: files.id, force: true))
             return fail("\(runtime.name) did not report the container's process id", code: 125)
         }
-        // 2. start.
-        let started = (try? Subprocess.run(runtime.startArguments(id: files.id)))
-        guard let started, started.succeeded else {
-            let message = OCIRuntime.firstLine(started?.stderr ?? "")
-            _ = try? Subprocess.run(runtime.deleteArguments(id: files.id, force: true))
-            return fail(message, code: OCIRuntime.startFailureCode(message))
-        }
         let startedAt = WallClock.rfc3339()
         try? MonitorState(status: .running, monitorPid: me, pid: pid, startedAt: startedAt).write(files.state)
+        if let fd = notifyFd { Syscall.close(fd) }
 
-        // 3. pump output until the container's first process ends.
-        var exitCode: Int32?
+        // 2. pump output until the container's first process ends.
+        var exitCode: Int32? = otherExits[pid]
         while exitCode == nil {
             // Blocks until output, an attach client, room for pending stdin, or a child's exit.
             let ready = Processes.pollReady(
@@ -249,21 +262,26 @@ final class Pump {
                 if closesFd { Syscall.close(fd) }
                 return
             }
-            if !closesFd {
-                // A terminal's output goes to the log as it comes: prompts end without a newline.
-                log.append(bytes, stream: stream)
-                continue
-            }
-            pending += bytes
-            while let nl = pending.firstIndex(of: UInt8(ascii: "\n")) {
-                log.append(Array(pending[...nl]), stream: stream)
-                pending.removeSubrange(...nl)
-            }
-            // Docker cuts lines longer than 16 KiB into several entries.
-            if pending.count >= 16384 {
-                log.append(pending, stream: stream)
-                pending = []
-            }
+            take(bytes, into: log)
+        }
+    }
+
+    /// Cuts what was read into log entries.
+    func take(_ bytes: [UInt8], into log: LogWriter) {
+        if !closesFd {
+            // A terminal's output goes to the log as it comes: prompts end without a newline.
+            log.append(bytes, stream: stream)
+            return
+        }
+        pending += bytes
+        while let nl = pending.firstIndex(of: UInt8(ascii: "\n")) {
+            log.append(Array(pending[...nl]), stream: stream)
+            pending.removeSubrange(...nl)
+        }
+        // Docker cuts lines longer than 16 KiB into several entries.
+        if pending.count >= 16384 {
+            log.append(pending, stream: stream)
+            pending = []
         }
     }
 

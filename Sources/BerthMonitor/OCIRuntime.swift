@@ -31,12 +31,13 @@ public struct OCIRuntime: Sendable, Equatable {
         return consoleDirectory + "/" + name.prefix(24) + ".sock"
     }
 
+    /// `run --detach`: create and start in one invocation (one runtime start-up instead of two).
     /// `consoleSocket`: with a terminal (`process.terminal`), where the runtime sends its master side.
-    public func createArguments(id: String, bundle: String, pidFile: String, consoleSocket: String? = nil) -> [String] {
-        argv(["create", "--bundle", bundle, "--pid-file", pidFile] + (consoleSocket.map { ["--console-socket", $0] } ?? []) + [id])
+    public func runDetachedArguments(id: String, bundle: String, pidFile: String, consoleSocket: String? = nil) -> [String] {
+        argv(
+            ["run", "--detach", "--bundle", bundle, "--pid-file", pidFile]
+                + (consoleSocket.map { ["--console-socket", $0] } ?? []) + [id])
     }
-
-    public func startArguments(id: String) -> [String] { argv(["start", id]) }
 
     public func killArguments(id: String, signal: String, all: Bool = false) -> [String] {
         argv(["kill"] + (all ? ["--all"] : []) + [id, signal])

@@ -117,16 +117,28 @@ extension ContainerEngine {
             unlink(f.state)
             unlink(f.pidFile)
             let held = await networks.portDescriptors(owner: c.id)
+            // The monitor closes its end of this pipe once it reported running (or exits): berthd
+            // wakes at that moment instead of polling state.json.
+            let notify = try Processes.pipe()
+            defer { Syscall.close(notify.read) }
             let monitor = ContainerMonitor(
-                files: f, runtime: config.runtime, holdFds: held, tty: spec.tty, openStdin: spec.openStdin)
+                files: f, runtime: config.runtime, holdFds: held, tty: spec.tty, openStdin: spec.openStdin,
+                notifyFd: notify.write)
             let log = try ContainerEngine.openAppend(f.monitorLog)
             defer { Syscall.close(log) }
-            let monitorPid = try Processes.spawn(
-                monitor.arguments(monitorPath: config.monitorPath), stdin: nil,
-                stdout: log, stderr: log, inherit: held, newSession: true)
+            let monitorPid: pid_t
+            do {
+                monitorPid = try Processes.spawn(
+                    monitor.arguments(monitorPath: config.monitorPath), stdin: nil,
+                    stdout: log, stderr: log, inherit: held + [notify.write], newSession: true)
+                Syscall.close(notify.write)
+            } catch {
+                Syscall.close(notify.write)
+                throw error
+            }
             c.monitorPid = Int(monitorPid)
             try save(c)
-            let state = try await waitForMonitor(f, monitorPid: monitorPid)
+            let state = try await waitForMonitor(f, monitorPid: monitorPid, notify: notify.read)
             // A process that ends within the poll interval is seen as exited already: it did start.
             guard state.status == .running || (state.status == .exited && state.startedAt != nil) else {
                 let message = state.error ?? "the container's process ended before it started"
@@ -165,7 +177,11 @@ extension ContainerEngine {
     }
 
     /// Waits until the monitor reports running or exited (or dies without a word).
-    func waitForMonitor(_ f: ContainerFiles, monitorPid: Int32) async throws -> MonitorState {
+    func waitForMonitor(_ f: ContainerFiles, monitorPid: Int32, notify: Int32? = nil) async throws -> MonitorState {
+        if let notify {
+            // End of file on the pipe: the monitor reported, or died (then the loop below tells which).
+            _ = try? await DedicatedThread.run { Processes.pollReadable([notify], timeoutMs: 30_000) }
+        }
         for _ in 0..<3000 {
             if let s = MonitorState.read(f.state), s.status != .starting { return s }
             // The monitor is our child until it exits: reap it if it died early.

@@ -73,6 +73,9 @@ public struct OCIRuntime: Sendable, Equatable {
 
     /// Removes the runtime's record and cgroup of a stopped container; already gone is success.
     public func delete(id: String, force: Bool) throws {
+        // runc and crun keep a container's state in `<root>/<id>`: without it there is nothing to
+        // delete, and no runtime process needs starting to learn that.
+        if !FileSystem.exists(root + "/" + id) { return }
         let r = try Subprocess.run(deleteArguments(id: id, force: force))
         if !r.succeeded && !OCIRuntime.isGone(r.stderr) {
             throw BerthError(.system, "\(name) could not delete container \(id): \(OCIRuntime.firstLine(r.stderr))")

@@ -24,7 +24,7 @@ struct StopCommand: ParsableCommand {
     func run() throws {
         let client = try Connection.client()
         let q = time.map { "?t=\($0)" } ?? ""
-        try ContainerCLI.each(containers) { try client.send("POST", ContainerCLI.path($0) + "/stop" + q) }
+        try ContainerCLI.each(containers, concurrently: true) { try client.send("POST", ContainerCLI.path($0) + "/stop" + q) }
     }
 }
 
@@ -48,7 +48,7 @@ struct KillCommand: ParsableCommand {
     func run() throws {
         let client = try Connection.client()
         let q = signal.map { "?signal=" + BerthClient.escapeQuery($0) } ?? ""
-        try ContainerCLI.each(containers) { try client.send("POST", ContainerCLI.path($0) + "/kill" + q) }
+        try ContainerCLI.each(containers, concurrently: true) { try client.send("POST", ContainerCLI.path($0) + "/kill" + q) }
     }
 }
 
@@ -63,7 +63,9 @@ struct RemoveCommand: ParsableCommand {
 
     func run() throws {
         let client = try Connection.client()
-        try ContainerCLI.each(containers) { try client.send("DELETE", ContainerCLI.path($0) + (force ? "?force=1" : "")) }
+        try ContainerCLI.each(containers, concurrently: true) {
+            try client.send("DELETE", ContainerCLI.path($0) + (force ? "?force=1" : ""))
+        }
     }
 }
 

@@ -66,6 +66,9 @@ final class Daemon: Sendable {
 
         let server = try await DaemonSetup.startServer(setup: setup, socketPath: socketPath)
         Log.info("serving the Docker Engine API on \(socketPath)")
+        // Start-up (reconciling, importing the built-in image) leaves freed heap behind: hand it back
+        // to the kernel, so an idle berthd holds only what it uses.
+        Processes.returnFreedMemory()
         let sig = try await Signals.wait(for: [SIGTERM, SIGINT])
         Log.info("received signal \(sig); stopping (networks stay; containers keep running)")
         try await server.stop()

@@ -53,6 +53,9 @@ public enum Processes {
         return shellStatus(status)
     }
 
+    /// Hands freed heap memory back to the kernel (malloc_trim), after a burst of work.
+    public static func returnFreedMemory() { _ = berth_malloc_trim() }
+
     /// Reaps one finished child without blocking: its pid and shell-style status, or nil when none is ready.
     public static func reapAny() -> (pid: pid_t, status: Int32)? {
         var status: Int32 = 0

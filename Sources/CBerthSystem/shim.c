@@ -246,3 +246,6 @@ int berth_child_exit_pipe(void) {
     }
     return fds[0];
 }
+
+#include <malloc.h>
+int berth_malloc_trim(void) { return malloc_trim(0); }

@@ -52,4 +52,6 @@ int berth_nft_run(const char *commands, int json, int handles, char **out, char 
 /// and returns the pipe's read end (or -1 with errno): poll(2) on it wakes up when a child ends, so a
 /// process that waits for children and descriptors together can block without a timeout. Once per process.
 int berth_child_exit_pipe(void);
+/// malloc_trim(0): returns freed heap memory to the kernel.
+int berth_malloc_trim(void);
 #endif

@@ -26,7 +26,8 @@ public final class EmbeddedDNS: Sendable {
     let budget: ForwardBudget
 
     /// `upstreams`: resolvers to forward to (the host's resolv.conf or `--dns`); tests use a loopback stub.
-    public init(upstreams: [(IPv4Address, UInt16)], timeout: TimeAmount = .seconds(2), maxOutstanding: Int = 256) throws {
+    public init(upstreams: [(IPv4Address, UInt16)], timeout: TimeAmount = .seconds(2), maxOutstanding: Int = 256) throws
+    {
         budget = ForwardBudget(limit: maxOutstanding)
         group = MultiThreadedEventLoopGroup.singleton
         self.upstreams = try upstreams.map { try SocketAddress(ipAddress: $0.0.description, port: Int($0.1)) }
@@ -44,14 +45,22 @@ public final class EmbeddedDNS: Sendable {
     typealias Datagrams = NIOAsyncChannel<AddressedEnvelope<ByteBuffer>, AddressedEnvelope<ByteBuffer>>
     typealias Stream = NIOAsyncChannel<ByteBuffer, ByteBuffer>
 
-    /// Starts answering inside `sandbox` over UDP and TCP. `view` is asked on every query, so answers
-    /// follow connects, disconnects and removals at once.
-    public func serve(sandbox: NetworkNamespace, view: @escaping @Sendable () async -> DNSView) async throws -> Listener {
+    /// Datagrams taken per `recvmmsg` (and answered per `sendmmsg`); each gets `datagramSize` bytes,
+    /// what a single read got before, so a query reads the same either way.
+    static let vectorReads = 32
+    static let datagramSize = 2048
+
+    /// Starts answering inside `sandbox` over UDP and TCP. `views` is asked on every query, so answers
+    /// follow connects, disconnects and removals at once: a UDP query whose view is cached and whose
+    /// answer is berth's own is answered on the event loop (`DatagramResponder`); the rest wait for
+    /// the view to be built or for an upstream on the async path.
+    public func serve(sandbox: NetworkNamespace, views: some DNSViewSource) async throws -> Listener {
         // Both sockets are made inside the sandbox's namespace (on a dedicated thread) and keep it.
         let (udp, tcp) = try await sandbox.run { () throws -> ((fd: Int32, port: UInt16), (fd: Int32, port: UInt16)) in
             let u = try Sockets.bindIPv4(.udp, address: DNSRedirect.embeddedResolver.value, port: 0, nonBlocking: true)
             do {
-                let t = try Sockets.bindIPv4(.tcp, address: DNSRedirect.embeddedResolver.value, port: 0, nonBlocking: true)
+                let t = try Sockets.bindIPv4(
+                    .tcp, address: DNSRedirect.embeddedResolver.value, port: 0, nonBlocking: true)
                 return (u, t)
             } catch {
                 Syscall.close(u.fd)
@@ -62,7 +71,20 @@ public final class EmbeddedDNS: Sendable {
         let udpChannel: any Channel
         let tcpChannel: any Channel
         do {
-            udpChannel = try await DatagramBootstrap(group: group).withBoundSocket(udp.fd).get()
+            udpChannel = try await DatagramBootstrap(group: group)
+                .channelOption(.datagramVectorReadMessageCount, value: EmbeddedDNS.vectorReads)
+                .channelOption(
+                    .recvAllocator,
+                    value: FixedSizeRecvByteBufferAllocator(
+                        capacity: EmbeddedDNS.vectorReads * EmbeddedDNS.datagramSize)
+                )
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(
+                            DatagramResponder(views: views, forward: forward))
+                    }
+                }
+                .withBoundSocket(udp.fd).get()
         } catch {
             Syscall.close(udp.fd)
             Syscall.close(tcp.fd)
@@ -77,7 +99,7 @@ public final class EmbeddedDNS: Sendable {
                 try? await server.executeThenClose { connections in
                     try await withThrowingDiscardingTaskGroup { tasks in
                         for try await connection in connections {
-                            tasks.addTask { await EmbeddedDNS.serveTCP(connection, view: view, forward: forward) }
+                            tasks.addTask { await EmbeddedDNS.serveTCP(connection, views: views, forward: forward) }
                         }
                     }
                 }
@@ -86,21 +108,6 @@ public final class EmbeddedDNS: Sendable {
             Syscall.close(tcp.fd)
             try? await udpChannel.close()
             throw BerthError(.system, "cannot serve DNS over TCP in \(sandbox.path)", cause: error)
-        }
-        let datagrams = try await udpChannel.eventLoop.submit { try Datagrams(wrappingChannelSynchronously: udpChannel) }.get()
-        Task {
-            try? await datagrams.executeThenClose { inbound, outbound in
-                try await withThrowingDiscardingTaskGroup { tasks in
-                    for try await envelope in inbound {
-                        tasks.addTask {
-                            guard let reply = await EmbeddedDNS.answer(
-                                Array(envelope.data.readableBytesView), view: await view(), forward: forward, overTCP: false)
-                            else { return }
-                            try? await outbound.write(AddressedEnvelope(remoteAddress: envelope.remoteAddress, data: ByteBuffer(bytes: reply)))
-                        }
-                    }
-                }
-            }
         }
         do {
             try NftablesDriver(namespace: sandbox).apply(
@@ -120,7 +127,7 @@ public final class EmbeddedDNS: Sendable {
     }
 
     /// DNS over TCP (RFC 1035 §4.2.2, RFC 7766): 2-byte length-prefixed messages, answered in order.
-    static func serveTCP(_ connection: Stream, view: @escaping @Sendable () async -> DNSView, forward: Forwarder) async {
+    static func serveTCP(_ connection: Stream, views: some DNSViewSource, forward: Forwarder) async {
         try? await connection.executeThenClose { inbound, outbound in
             var pending: [UInt8] = []
             for try await chunk in inbound {
@@ -130,15 +137,57 @@ public final class EmbeddedDNS: Sendable {
                     guard pending.count >= 2 + length else { break }
                     let query = Array(pending[2..<(2 + length)])
                     pending.removeFirst(2 + length)
-                    guard let reply = await answer(query, view: await view(), forward: forward, overTCP: true) else {
+                    guard let reply = await answer(query, view: await views.current(), forward: forward, overTCP: true)
+                    else {
                         return
                     }
-                    try await outbound.write(ByteBuffer(bytes: [UInt8(reply.count >> 8), UInt8(reply.count & 0xff)] + reply))
+                    try await outbound.write(
+                        ByteBuffer(bytes: [UInt8(reply.count >> 8), UInt8(reply.count & 0xff)] + reply))
                 }
                 // A message can be at most 65535 bytes; anything claiming more is garbage.
                 if pending.count > 65537 { return }
             }
         }
+    }
+
+    /// What can be done with a UDP query without waiting.
+    enum Immediate {
+        /// Send this.
+        case reply([UInt8])
+        /// Unreadable, not even a header: no reply.
+        case drop
+        /// Needs the view built, or an upstream: the async path (`answer`).
+        case later
+    }
+
+    /// The synchronous part of `answer` over UDP, for the event loop: berth's own names from a
+    /// cached `view` (the quick path first, then the general one), FORMERR or drop for malformed
+    /// packets (no view needed).
+    static func answerAtOnce(_ bytes: UnsafeRawBufferPointer, view: DNSView?) -> Immediate {
+        if let view, let reply = DNSAnswerer.quickReply(to: bytes, view: view) { return .reply(reply) }
+        let query: DNSMessage
+        do {
+            query = try DNSMessage.decode(Array(bytes))
+        } catch {
+            return formatError(Array(bytes)).map(Immediate.reply) ?? .drop
+        }
+        guard let view else { return .later }
+        switch DNSAnswerer.decide(query, view: view) {
+        case .reply(let m):
+            return (try? m.encode(limit: query.udpPayloadSize)).map(Immediate.reply) ?? .drop
+        case .forward:
+            return .later
+        }
+    }
+
+    /// FORMERR for a packet that does not decode, if its header can be read (RFC 1035 §4.1.1).
+    static func formatError(_ bytes: [UInt8]) -> [UInt8]? {
+        guard bytes.count >= 12 else { return nil }
+        var formErr = Array(bytes[0..<12])
+        formErr[2] = 0x80 | (formErr[2] & 0x79)  // QR, keep opcode and RD
+        formErr[3] = DNSRCode.formatError.rawValue
+        for i in 4..<12 { formErr[i] = 0 }
+        return formErr
     }
 
     /// One query in, at most one reply out: malformed packets get FORMERR when their header can be
@@ -148,12 +197,7 @@ public final class EmbeddedDNS: Sendable {
         do {
             query = try DNSMessage.decode(bytes)
         } catch {
-            guard bytes.count >= 12 else { return nil }
-            var formErr = Array(bytes[0..<12])
-            formErr[2] = 0x80 | (formErr[2] & 0x79)  // QR, keep opcode and RD
-            formErr[3] = DNSRCode.formatError.rawValue
-            for i in 4..<12 { formErr[i] = 0 }
-            return formErr
+            return formatError(bytes)
         }
         switch DNSAnswerer.decide(query, view: view) {
         case .reply(let m):
@@ -228,7 +272,8 @@ struct Forwarder: Sendable {
             let closer = channel.channel.eventLoop.scheduleTask(in: timeout) { channel.channel.close(promise: nil) }
             defer { closer.cancel() }
             return try await channel.executeThenClose { inbound, outbound in
-                try await outbound.write(ByteBuffer(bytes: [UInt8(query.count >> 8), UInt8(query.count & 0xff)] + query))
+                try await outbound.write(
+                    ByteBuffer(bytes: [UInt8(query.count >> 8), UInt8(query.count & 0xff)] + query))
                 var got: [UInt8] = []
                 for try await chunk in inbound {
                     got += chunk.readableBytesView

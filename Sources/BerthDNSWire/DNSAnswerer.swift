@@ -17,10 +17,10 @@ public struct DNSEndpointRecord: Hashable, Sendable {
 /// What one asking container may see: only records of networks it is on (a container never resolves a
 /// name that lives only on a network it is not on), plus the host's gateway address on its networks.
 public struct DNSView: Sendable {
-    public var askerNetworks: [String]
-    public var records: [DNSEndpointRecord]
+    public var askerNetworks: [String] { didSet { index = DNSView.index(askerNetworks, records, gateways) } }
+    public var records: [DNSEndpointRecord] { didSet { index = DNSView.index(askerNetworks, records, gateways) } }
     /// network → its gateway, for `host-gateway` / `host.docker.internal`.
-    public var gateways: [String: IPv4Address]
+    public var gateways: [String: IPv4Address] { didSet { index = DNSView.index(askerNetworks, records, gateways) } }
     /// TTL of berth's own answers: short, so a recreated container's new address is seen at once
     /// (Docker's fixed 600 s keeps stale addresses in clients' caches).
     public var ttl: UInt32
@@ -36,6 +36,30 @@ public struct DNSView: Sendable {
         self.gateways = gateways
         self.ttl = ttl
         self.upstreams = upstreams
+        index = DNSView.index(askerNetworks, records, gateways)
+    }
+
+    /// The A answers of every name `DNSAnswerer.decide` would answer for, keyed by `DNSAnswerer.quickKey`,
+    /// built once per view (views are cached and asked many times) so `DNSAnswerer.quickReply` needs
+    /// one hash lookup instead of comparing the query's name with every record's names.
+    private(set) var index: [String: [IPv4Address]] = [:]
+
+    static func index(_ networks: [String], _ records: [DNSEndpointRecord], _ gateways: [String: IPv4Address])
+        -> [String: [IPv4Address]]
+    {
+        var index: [String: [IPv4Address]] = [:]
+        // Same order and deduplication as `decide`: records in view order, each address once.
+        for r in records where networks.contains(r.network) {
+            for name in r.names {
+                guard let key = DNSAnswerer.quickKey(name) else { continue }
+                if index[key]?.contains(r.address) != true { index[key, default: []].append(r.address) }
+            }
+        }
+        // The host's names win over records of the same name, as in `decide`.
+        if let net = networks.first(where: { gateways[$0] != nil }), let gateway = gateways[net] {
+            for name in DNSAnswerer.hostNames { if let key = DNSAnswerer.quickKey(name) { index[key] = [gateway] } }
+        }
+        return index
     }
 }
 
@@ -70,7 +94,8 @@ public enum DNSAnswerer {
             return .reply(
                 .response(
                     to: query, rcode: .noError,
-                    answers: [DNSRecord(name: q.name, type: .ptr, ttl: view.ttl, data: .ptr(name))], authoritative: true))
+                    answers: [DNSRecord(name: q.name, type: .ptr, ttl: view.ttl, data: .ptr(name))], authoritative: true
+                ))
         }
 
         var addresses: [IPv4Address] = []
@@ -79,7 +104,9 @@ public enum DNSAnswerer {
         {
             addresses = [gw]
         } else {
-            for r in visible where r.names.contains(q.name) && !addresses.contains(r.address) { addresses.append(r.address) }
+            for r in visible where r.names.contains(q.name) && !addresses.contains(r.address) {
+                addresses.append(r.address)
+            }
         }
         guard !addresses.isEmpty else { return .forward }
         // The name is ours: A gets the addresses; other types get an empty NOERROR (the name exists).

@@ -13,7 +13,7 @@ extension NetworkEngine {
         // Names and addresses change: every resolver view is rebuilt (before and after, so a query
         // racing the change cannot keep a stale one).
         dnsCache.invalidate()
-        defer { dnsCache.invalidate() }
+        defer { refreshDNSViews(for: request.sandbox) }
         let n = try network(request.network)
         guard n.driver == "bridge", let bridge = n.bridge, n.state == .ready else {
             throw BerthError.invalid("network \(n.name) uses the \(n.driver) driver and has no endpoints to connect to")

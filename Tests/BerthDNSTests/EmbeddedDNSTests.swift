@@ -33,7 +33,7 @@ import Testing
 
         let dns = try EmbeddedDNS(upstreams: [(IPv4Address.loopback, port)])
         let view = self.view()
-        let listener = try await dns.serve(sandbox: sandbox.namespace) { view }
+        let listener = try await dns.serve(sandbox: sandbox.namespace, views: FixedDNSView(view))
 
         let own = try await sandbox.shAsync("timeout 5 busybox nslookup db 127.0.0.11")
         #expect(own.stdout.contains("172.18.0.2"), "\(own.stdout)\(own.stderr)")
@@ -59,7 +59,7 @@ import Testing
         // Nothing listens on this loopback port: the resolver answers SERVFAIL after its timeout.
         let dns = try EmbeddedDNS(upstreams: [(IPv4Address.loopback, 9)], timeout: .milliseconds(300))
         let view = self.view()
-        let listener = try await dns.serve(sandbox: sandbox.namespace) { view }
+        let listener = try await dns.serve(sandbox: sandbox.namespace, views: FixedDNSView(view))
         let r = try await sandbox.shAsync("timeout 10 busybox nslookup nowhere.test 127.0.0.11")
         #expect(r.status != 0)
         #expect(r.status != 124, "nslookup hung instead of getting SERVFAIL")
@@ -104,7 +104,7 @@ import Testing
         }
         let view = DNSView(askerNetworks: ["mynet"], records: self.view().records + many)
         let dns = try EmbeddedDNS(upstreams: [])
-        let listener = try await dns.serve(sandbox: sandbox.namespace) { view }
+        let listener = try await dns.serve(sandbox: sandbox.namespace, views: FixedDNSView(view))
         #expect(listener.tcpPort != 0)
         let tcpOne = try await sandbox.shAsync("timeout 10 python3 \(script) db tcp")
         #expect(tcpOne.stdout.contains("TC=0 AN=1"), "\(tcpOne.stdout)\(tcpOne.stderr)")
@@ -122,7 +122,7 @@ import Testing
         defer { sandbox.close() }
         let dns = try EmbeddedDNS(upstreams: [(IPv4Address.loopback, 9)], maxOutstanding: 0)
         let view = self.view()
-        let listener = try await dns.serve(sandbox: sandbox.namespace) { view }
+        let listener = try await dns.serve(sandbox: sandbox.namespace, views: FixedDNSView(view))
         let r = try await sandbox.shAsync("timeout 10 busybox nslookup nowhere.test 127.0.0.11")
         #expect(r.stdout.contains("SERVFAIL"), "\(r.stdout)\(r.stderr)")
         // Own names never need the budget.
@@ -182,13 +182,123 @@ import Testing
         try FileSystem.writeFile(client, Array(EmbeddedDNSTests.client.utf8))
         let dns = try EmbeddedDNS(upstreams: [(IPv4Address.loopback, 9)], timeout: .milliseconds(200))
         let view = self.view()
-        let listener = try await dns.serve(sandbox: sandbox.namespace) { view }
+        let listener = try await dns.serve(sandbox: sandbox.namespace, views: FixedDNSView(view))
         let seed = Int.random(in: 0..<1_000_000)
         let run = try await sandbox.shAsync("timeout 60 python3 \(fuzz) \(seed)")
         #expect(run.status == 0 && run.stdout.contains("sent"), "seed \(seed): \(run.stdout)\(run.stderr)")
         // Still answering, over UDP and TCP.
         #expect(try await sandbox.shAsync("timeout 5 busybox nslookup db 127.0.0.11").stdout.contains("172.18.0.2"), "seed \(seed)")
         #expect(try await sandbox.shAsync("timeout 10 python3 \(client) db tcp").stdout.contains("TC=0 AN=1"), "seed \(seed)")
+        await dns.stop(listener)
+    }
+
+    /// A client that keeps `window` queries in flight on one socket (more than one vector read of
+    /// the resolver), `total` in all, for names n0…n9, with a malformed datagram after every 5th
+    /// query: too short for a header (no reply expected) or a header whose question is cut off
+    /// (FORMERR expected). Checks every reply against its query and prints a summary.
+    static let burst = """
+        import socket, struct, sys, time
+        total, window = int(sys.argv[1]), int(sys.argv[2])
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.connect(("127.0.0.11", 53)); s.settimeout(5)
+        def query(i, name):
+            q = struct.pack(">HHHHHH", i, 0x0100, 1, 0, 0, 0)
+            return q + bytes([len(name)]) + name.encode() + b"\\x00" + struct.pack(">HH", 1, 1)
+        expect, sent, good, formerr, wrong, deadline = {}, 0, 0, 0, [], time.time() + 60
+        while (sent < total or expect) and time.time() < deadline:
+            while sent < total and len(expect) < window:
+                i = sent; sent += 1
+                if i % 6 == 5:
+                    if i % 12 == 5:
+                        s.send(b"\\x01\\x02\\x03")  # no header: dropped
+                    else:
+                        s.send(query(i, "n1")[:15]); expect[i] = "FORMERR"
+                else:
+                    s.send(query(i, "n%d" % (i % 10))); expect[i] = "172.18.5.%d" % (i % 10)
+            try:
+                r = s.recv(4096)
+            except socket.timeout:
+                break
+            rid, flags, an = struct.unpack(">H", r[0:2])[0], struct.unpack(">H", r[2:4])[0], struct.unpack(">H", r[6:8])[0]
+            want = expect.pop(rid, None)
+            if want == "FORMERR" and flags & 0xf == 1:
+                formerr += 1
+            elif want and flags & 0xf == 0 and an == 1 and socket.inet_ntoa(r[-4:]) == want:
+                good += 1
+            else:
+                wrong.append((rid, want, r.hex()))
+        print("good=%d formerr=%d missing=%d wrong=%d %s" % (good, formerr, len(expect), len(wrong), wrong[:3]))
+        """
+
+    static let names = DNSView(
+        askerNetworks: ["mynet"],
+        records: (0..<10).map { i in
+            DNSEndpointRecord(network: "mynet", names: [(try? DNSName("n\(i)")) ?? .root], address: IPv4Address(172, 18, 5, UInt8(i)))
+        })
+
+    @Test func burstsLargerThanOneVectorReadGetEveryAnswer() async throws {
+        let sandbox = try ScratchNamespace(name: "sb")
+        defer { sandbox.close() }
+        let script = sandbox.directory + "/burst.py"
+        try FileSystem.writeFile(script, Array(EmbeddedDNSTests.burst.utf8))
+        let dns = try EmbeddedDNS(upstreams: [])
+        let listener = try await dns.serve(sandbox: sandbox.namespace, views: FixedDNSView(EmbeddedDNSTests.names))
+        // 3,000 datagrams, up to 100 in flight: each read batch of the resolver (32) is full, and
+        // the malformed ones among them do not cost the good ones their answers.
+        let run = try await sandbox.shAsync("timeout 90 python3 \(script) 3000 100")
+        #expect(run.stdout.contains("good=2500 formerr=250 missing=0 wrong=0"), "\(run.stdout)\(run.stderr)")
+        await dns.stop(listener)
+    }
+
+    /// A view source the test changes while the resolver runs; counts its builds.
+    final class ChangingViews: DNSViewSource, @unchecked Sendable {
+        let lock = NSLock()
+        var view: DNSView
+        var isCached = true
+        var builds = 0
+
+        init(_ view: DNSView) { self.view = view }
+
+        func cached() -> DNSView? { lock.withLock { isCached ? view : nil } }
+
+        func build() async -> DNSView {
+            lock.withLock {
+                builds += 1
+                return view
+            }
+        }
+
+        func set(_ view: DNSView, cached: Bool) {
+            lock.withLock {
+                self.view = view
+                isCached = cached
+            }
+        }
+    }
+
+    @Test func answersFollowTheViewAtOnceCachedOrBuilt() async throws {
+        let sandbox = try ScratchNamespace(name: "sb")
+        defer { sandbox.close() }
+        let script = sandbox.directory + "/client.py"
+        try FileSystem.writeFile(script, Array(EmbeddedDNSTests.client.utf8))
+        let views = ChangingViews(view())
+        // No upstream: a name berth does not own gets SERVFAIL, "TC=0 AN=0".
+        let dns = try EmbeddedDNS(upstreams: [], timeout: .milliseconds(200))
+        let listener = try await dns.serve(sandbox: sandbox.namespace, views: views)
+        #expect(try await sandbox.shAsync("timeout 10 python3 \(script) db udp").stdout.contains("TC=0 AN=1"))
+        #expect(try await sandbox.shAsync("timeout 10 python3 \(script) newcomer udp").stdout.contains("TC=0 AN=0"))
+        // A container joins: the very next query sees it, from the cached view (no build) …
+        var joined = view()
+        joined.records.append(
+            DNSEndpointRecord(network: "mynet", names: [(try? DNSName("newcomer")) ?? .root], address: IPv4Address(172, 18, 0, 7)))
+        views.set(joined, cached: true)
+        #expect(try await sandbox.shAsync("timeout 10 python3 \(script) newcomer udp").stdout.contains("TC=0 AN=1"))
+        #expect(views.lock.withLock { views.builds } == 0)
+        // … and with the cache emptied by a change, from a built one.
+        views.set(view(), cached: false)
+        #expect(try await sandbox.shAsync("timeout 10 python3 \(script) newcomer udp").stdout.contains("TC=0 AN=0"))
+        #expect(try await sandbox.shAsync("timeout 10 python3 \(script) db udp").stdout.contains("TC=0 AN=1"))
+        #expect(views.lock.withLock { views.builds } >= 2)
         await dns.stop(listener)
     }
 }

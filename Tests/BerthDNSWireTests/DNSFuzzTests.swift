@@ -31,7 +31,7 @@ import Testing
         }
         var packets = [
             query("db", 1, edns: false), query("web.mynet", 28, edns: true), query("2.0.18.172.in-addr.arpa", 12, edns: false),
-            query("example.test", 1, edns: true),
+            query("example.test", 1, edns: true), query("WEB", 1, edns: true), query("db", 255, edns: false),
         ]
         // Responses berth itself makes: compressed names, several records.
         let view = DNSFuzzTests.view
@@ -79,6 +79,7 @@ import Testing
         var seed: UInt64
         var iterations = 0
         var decoded = 0
+        var quick = 0
         var failures: [String] = []
     }
 
@@ -91,6 +92,16 @@ import Testing
         while out.iterations < rounds && Date() < deadline {
             out.iterations += 1
             let packet = DNSFuzzTests.mutate(corpus[Int.random(in: 0..<corpus.count, using: &rng)], &rng)
+            // The resolver's quick path answers exactly as the general one, or leaves the packet to it.
+            if let quick = DNSAnswerer.quickReply(to: packet, view: DNSFuzzTests.view) {
+                out.quick += 1
+                let m = try? DNSMessage.decode(packet)
+                let general: [UInt8]? =
+                    if let m, case .reply(let r) = DNSAnswerer.decide(m, view: DNSFuzzTests.view) {
+                        try? r.encode(limit: m.udpPayloadSize)
+                    } else { nil }
+                if quick != general { out.failures.append("quick reply \(quick) differs from \(general as Any) for \(packet)") }
+            }
             guard let m = try? DNSMessage.decode(packet) else { continue }
             out.decoded += 1
             // What the server would do with it: answer or forward, and encode within a UDP limit.
@@ -117,5 +128,6 @@ import Testing
         #expect(outcome.iterations > 1000, "the fuzzer ran only \(outcome.iterations) rounds")
         // Some mutations keep a packet valid: the fuzzer reaches past the header checks.
         #expect(outcome.decoded > 0, "seed \(seed): no mutated packet decoded")
+        #expect(outcome.quick > 0, "seed \(seed): no mutated packet took the quick path")
     }
 }

@@ -257,6 +257,11 @@ import Testing
             // U2: by name and by alias, from the resolver at 127.0.0.11, case-insensitively.
             #expect(try await w.shAsync(in: client, "timeout 5 busybox nslookup db 127.0.0.11").stdout.contains(ipDB))
             #expect(try await w.shAsync(in: client, "timeout 5 busybox nslookup DataBase 127.0.0.11").stdout.contains(ipDB))
+            // A container joining while client's view is cached (the queries above) is seen by the
+            // very next query.
+            let late = try w.sandbox("late")
+            let epLate = try await w.engine.connect(EndpointRequest(network: "mynet", ownerId: "late-id", ownerName: "late", sandbox: late.path))
+            #expect(try await w.shAsync(in: client, "timeout 5 busybox nslookup late 127.0.0.11").stdout.contains(try #require(epLate.ipv4)))
             // U3: the redirect pair lives in the container's namespace.
             let rules = try await w.shAsync(in: client, "nft list table ip berth-dns").stdout
             #expect(rules.contains("udp dport 53 dnat to 127.0.0.11:"))

@@ -1189,7 +1189,10 @@ def main():
         sys.exit("usage: bench.py [--cleanup]   (knobs are environment variables; see the top of this file)")
     if os.geteuid() != 0:
         sys.exit("make bench must run as root: it starts dockerd and berthd and uses namespaces")
-    for tool in ("dockerd", "/usr/bin/docker", "podman", "runc", "dnsperf", "iperf3", "nsenter", "nft", "busybox"):
+    # Only the tools of the engines asked for: BENCH_ENGINES=berth runs without Docker or Podman installed.
+    engine_tools = {"docker": ("dockerd", "/usr/bin/docker"), "podman": ("podman",)}
+    for tool in [t for e in ENGINES for t in engine_tools.get(e, ())] + ["runc", "dnsperf", "iperf3", "nsenter", "nft",
+                                                                         "busybox"]:
         if not shutil.which(tool):
             sys.exit(f"bench: {tool} is missing; `make bench` installs it (apt-get install docker.io podman "
                      "netavark aardvark-dns runc dnsperf iperf3 conmon containernetworking-plugins busybox-static)")

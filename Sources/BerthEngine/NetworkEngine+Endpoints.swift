@@ -21,8 +21,7 @@ extension NetworkEngine {
         let plan = try addressingPlan(of: n)
         let sandboxIf = try InterfaceName(validating: request.sandboxInterface)
         for alias in request.aliases { try ObjectName.validate(alias, kind: "network alias") }
-        let existing = try endpoints(network: n.id)
-        if existing.contains(where: { $0.ownerId == request.ownerId }) {
+        if try store.read({ [n] tx in try tx.endpoint(network: n.id, owner: request.ownerId) }) != nil {
             throw BerthError.conflict("\(request.ownerName) is already connected to network \(n.name)")
         }
         guard NetworkNamespace(path: request.sandbox).exists else {
@@ -67,7 +66,8 @@ extension NetworkEngine {
             }
             // 2. Host ports: bound by berthd so nothing else can take them while they are published.
             // A port berth itself publishes is named with its owner (its socket is held elsewhere).
-            let published = try store.read { tx in (try tx.portMappings(), try tx.endpoints()) }
+            // (Read only when there are ports to check: with many containers it is every mapping.)
+            let published = request.ports.isEmpty ? ([], []) : try store.read { tx in (try tx.portMappings(), try tx.endpoints()) }
             func clash(_ p: PortRequest, _ port: UInt16) -> PortMappingRecord? {
                 let hostIP = p.hostIP?.description ?? ""
                 return published.0.first {

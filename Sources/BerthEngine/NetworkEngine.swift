@@ -153,6 +153,11 @@ public actor NetworkEngine {
         try store.read { tx in try tx.networks().filter { $0.state != .removing } }
     }
 
+    /// The endpoints of one owner (a container), read by owner rather than filtered from all.
+    public func endpoints(owner: String) throws -> [EndpointRecord] {
+        try store.read { tx in try tx.endpoints(owner: owner) }
+    }
+
     public func endpoints(network id: String? = nil) throws -> [EndpointRecord] {
         try store.read { tx in try tx.endpoints(network: id) }
     }

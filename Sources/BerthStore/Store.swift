@@ -154,6 +154,14 @@ public struct Transaction {
         return try EndpointRecord.fetchAll(db)
     }
     public func endpoint(id: String) throws -> EndpointRecord? { try EndpointRecord.fetchOne(db, key: id) }
+    /// Every endpoint of `owner` (a container), on any network.
+    public func endpoints(owner: String) throws -> [EndpointRecord] {
+        try EndpointRecord.filter(Column("ownerId") == owner).fetchAll(db)
+    }
+    /// `owner`'s endpoint on `network`, if it has one (one indexed read, not every endpoint).
+    public func endpoint(network: String, owner: String) throws -> EndpointRecord? {
+        try EndpointRecord.filter(Column("networkId") == network && Column("ownerId") == owner).fetchOne(db)
+    }
     public func save(_ e: EndpointRecord) throws { try e.save(db) }
     public func deleteEndpoint(id: String) throws { _ = try EndpointRecord.deleteOne(db, key: id) }
 

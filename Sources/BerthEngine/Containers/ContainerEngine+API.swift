@@ -228,7 +228,7 @@ extension ContainerEngine: ContainerService {
         }
         ns.SandboxID = c.sandbox.isEmpty ? "" : String(c.id)
         ns.SandboxKey = c.sandbox
-        let eps = try await networks.endpoints().filter { $0.ownerId == c.id }
+        let eps = try await networks.endpoints(owner: c.id)
         let nets = try await networks.networks()
         var ports: [String: [PortBindingJSON]?] = [:]
         for key in spec.exposedPorts { ports[key] = .some(nil) }
@@ -451,7 +451,7 @@ extension ContainerEngine: ContainerService {
         }
         let attachment = ContainerEngine.attachment(n.name, request.EndpointConfig)
         if c.state == .running {
-            let used = Set(try await networks.endpoints().filter { $0.ownerId == c.id }.map(\.sandboxInterface))
+            let used = Set(try await networks.endpoints(owner: c.id).map(\.sandboxInterface))
             let iface = (0..<64).map { "eth\($0)" }.first { !used.contains($0) } ?? "eth63"
             _ = try await networks.connect(
                 EndpointRequest(

@@ -86,7 +86,7 @@ extension ContainerEngine {
     /// Endpoints, netns pins, rootfs mount. Keeps going past failures; a failure leaves the record's
     /// fields set so the next start of berthd (or `rm`) finishes the job.
     func releaseResources(_ c: inout ContainerRecord) async {
-        for ep in (try? await networks.endpoints().filter { $0.ownerId == c.id }) ?? [] {
+        for ep in (try? await networks.endpoints(owner: c.id)) ?? [] {
             try? await networks.disconnect(endpoint: ep.id)
         }
         if !c.sandbox.isEmpty { await networks.setDNSServers(sandbox: c.sandbox, servers: []) }

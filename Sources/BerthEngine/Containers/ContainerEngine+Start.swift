@@ -161,7 +161,7 @@ extension ContainerEngine {
             c.error = "\(error)"
             // Endpoints first (they live in the namespace the undo stack removes); disconnect is async,
             // so it is done here rather than as an undo step.
-            for ep in (try? await networks.endpoints().filter { $0.ownerId == c.id }) ?? [] {
+            for ep in (try? await networks.endpoints(owner: c.id)) ?? [] {
                 try? await networks.disconnect(endpoint: ep.id)
             }
             let failures = rollback.unwind()

@@ -39,7 +39,8 @@ final class DatagramResponder<Views: DNSViewSource>: ChannelInboundHandler {
             let forward = self.forward
             let query = Array(envelope.data.readableBytesView)
             let asker = envelope.remoteAddress
-            Task {
+            // On the channel's own event loop, not the shared pool (see `EventLoopTaskExecutor`).
+            Task(executorPreference: EventLoopTaskExecutor(channel.eventLoop)) {
                 guard
                     let reply = await EmbeddedDNS.answer(
                         query, view: await views.current(), forward: forward, overTCP: false)

@@ -47,7 +47,7 @@ extension ContainerEngine {
     @discardableResult
     func checkExit(_ id: String) async -> Bool {
         guard let c = try? store.read({ tx in try tx.container(id: id) }) else { return true }
-        guard c.state == .running else { return c.state != .starting }
+        guard c.state == .running else { return true }
         var status: Int32 = 0
         _ = waitpid(pid_t(c.monitorPid), &status, WNOHANG)
         let state = MonitorState.read(files(c.id).state)

@@ -157,9 +157,8 @@ public enum RulesetBuilder {
             old.networks.sorted(by: { $0.id < $1.id }) == new.networks.sorted(by: { $0.id < $1.id })
         else { return nil }
         func element(_ p: PublishedPort, _ state: FirewallState) -> (map: String, key: String, text: String) {
-            let key = p.specificHostIP.map { "\($0) . \(p.hostPort)" } ?? "\(p.hostPort)"
             let map = "pub-\(p.proto)" + (p.specificHostIP == nil ? "" : "-addr")
-            return (map, key, "\(key)\(comment(state.tag(endpoint: p.endpointId))) : \(p.containerIP) . \(p.containerPort)")
+            return (map, elementKey(p), elementText(p, state))
         }
         let before = publishable(old).map { element($0, old) }
         let after = publishable(new).map { element($0, new) }
@@ -222,11 +221,18 @@ public enum RulesetBuilder {
     private static func elements(_ ports: [PublishedPort], _ state: FirewallState, _ w: inout ScriptWriter) {
         guard !ports.isEmpty else { return }
         w.block("elements =") { w in
-            for p in ports {
-                let key = p.specificHostIP.map { "\($0) . \(p.hostPort)" } ?? "\(p.hostPort)"
-                w.line("\(key)\(comment(state.tag(endpoint: p.endpointId))) : \(p.containerIP) . \(p.containerPort),")
-            }
+            for p in ports { w.line(elementText(p, state) + ",") }
         }
+    }
+
+    /// A port map's key for `p`: the host port, or host address . port.
+    private static func elementKey(_ p: PublishedPort) -> String {
+        p.specificHostIP.map { "\($0) . \(p.hostPort)" } ?? "\(p.hostPort)"
+    }
+
+    /// A port map's element for `p` (key, owner tag, DNAT target), as the table and a patch both write it.
+    private static func elementText(_ p: PublishedPort, _ state: FirewallState) -> String {
+        "\(elementKey(p))\(comment(state.tag(endpoint: p.endpointId))) : \(p.containerIP) . \(p.containerPort)"
     }
 
     private static func deleteHostRules(_ handles: [UInt64]) -> String {

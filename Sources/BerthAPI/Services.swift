@@ -93,6 +93,9 @@ public protocol ContainerService: Sendable {
     func stopContainer(_ ref: String, timeout: Int?) async throws
     func restartContainer(_ ref: String, timeout: Int?) async throws
     func killContainer(_ ref: String, signal: String?) async throws
+    /// Throws "No such container" unless `waitContainer` has something to wait for: the container,
+    /// or one `--rm` removed a moment ago (its exit code is kept for the waiter).
+    func checkWaitable(_ ref: String) async throws
     func waitContainer(_ ref: String, condition: String) async throws -> ContainerWaitResponse
     func removeContainer(_ ref: String, force: Bool) async throws
     func inspectContainer(_ ref: String) async throws -> ContainerInspect

@@ -34,7 +34,7 @@ enum ContainerRoutes {
             Route("POST", "/containers/{id}/wait") { req in
                 // Docker answers the headers at once and the body when the container stops: clients
                 // (docker run) start the container only after the headers arrived.
-                _ = try await containers.inspectContainer(req.id)
+                try await containers.checkWaitable(req.id)
                 let condition = req.query["condition"] ?? "not-running"
                 return .streaming(contentType: "application/json", upgrade: false) { writer in
                     let result: ContainerWaitResponse

@@ -31,6 +31,14 @@ public struct BerthClient: Sendable {
 
     public func ping() throws -> Bool { try request("GET", "/_ping").status == 200 }
 
+    /// Whether something accepts connections on the socket (no request is sent): the CLI's cheap
+    /// check before its first real request.
+    public func acceptsConnections() -> Bool {
+        guard let fd = try? connect() else { return false }
+        Syscall.close(fd)
+        return true
+    }
+
     public func version() throws -> VersionResponse { try decode(VersionResponse.self, try checked("GET", "/version")) }
 
     public func info() throws -> InfoResponse { try decode(InfoResponse.self, try checked("GET", "/info")) }

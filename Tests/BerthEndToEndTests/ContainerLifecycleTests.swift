@@ -33,6 +33,13 @@ import Glibc
         #expect(env.hasPrefix("hi /tmp 65534 box"))
         #expect(env.contains("172.17.0.1\tgw"))
         #expect(try await d.ok(["run", "--rm", "--entrypoint", "echo", "busybox", "a", "b"]) == "a b")
+        // --rm: berthd removes the container the moment it ends, and none of its output is lost
+        // to that (the last lines are written just before the exit); the CLI returns once it is gone.
+        for i in 0..<5 {
+            let rm = try await d.cli(["run", "--rm", "--network", "none", "busybox", "sh", "-c", "echo out \(i); echo err >&2; exit 4"])
+            #expect(rm.status == 4 && rm.stdout == "out \(i)\n" && rm.stderr == "err\n", "\(rm)")
+        }
+        #expect(try await d.ok(["ps", "-aq", "--filter", "status=exited"]) == (try await d.ok(["ps", "-aq", "--filter", "name=fg"])))
         // Detached: logs -f ends when the container does; exec; top; stop with a timeout; start again.
         try await d.ok(["run", "-d", "--name", "loop", "busybox", "sh", "-c", "trap 'exit 0' TERM; i=0; while true; do echo tick $i; i=$((i+1)); sleep 0.2; done"])
         #expect(try await d.ok(["exec", "-e", "X=1", "loop", "sh", "-c", "echo $X; exit 0"]) == "1")

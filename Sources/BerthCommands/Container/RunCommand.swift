@@ -25,7 +25,9 @@ struct RunCommand: ParsableCommand {
     func run() throws {
         let client = try Connection.client()
         var request = try options.request(image: image, command: command)
-        if remove && detach { request.HostConfig?.AutoRemove = true }
+        // --rm: berthd removes the container as soon as it ends (in the same pass that releases its
+        // network), also when this CLI is gone by then; we wait for the removal, as docker does.
+        if remove { request.HostConfig?.AutoRemove = true }
         if !detach && options.interactive {
             // docker run -i: the container's stdin closes when ours ends.
             request.AttachStdin = true
@@ -46,15 +48,20 @@ struct RunCommand: ParsableCommand {
             print(id)
             return
         }
-        if options.interactive || options.tty {
-            // Attach first (so no output is missed), start once attached, then copy both ways.
-            try ContainerCLI.attach(client, id: id, stdin: options.interactive, tty: options.tty, beforeOutput: start)
+        // Attach first (so no output is missed, and none is lost to --rm), start once attached, then
+        // copy the output (and with -i, our stdin) until the container ends.
+        try ContainerCLI.attach(client, id: id, stdin: options.interactive, tty: options.tty, beforeOutput: start)
+        let wait: ContainerWaitResponse
+        if remove {
+            do {
+                wait = try client.call("POST", "/containers/\(id)/wait?condition=removed", as: ContainerWaitResponse.self)
+            } catch {
+                try? client.send("DELETE", "/containers/\(id)?force=1")
+                throw error
+            }
         } else {
-            try start()
-            try ContainerCLI.streamOutput(client, path: "/containers/\(id)/logs?follow=1&stdout=1&stderr=1")
+            wait = try client.call("POST", "/containers/\(id)/wait", as: ContainerWaitResponse.self)
         }
-        let wait = try client.call("POST", "/containers/\(id)/wait", as: ContainerWaitResponse.self)
-        if remove { try? client.send("DELETE", "/containers/\(id)?force=1") }
         if wait.StatusCode != 0 { throw CLIFailure(code: Int32(truncatingIfNeeded: wait.StatusCode)) }
     }
 }

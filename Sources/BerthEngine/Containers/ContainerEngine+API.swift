@@ -175,6 +175,10 @@ extension ContainerEngine: ContainerService {
     public func killContainer(_ ref: String, signal: String?) async throws { try await kill(ref, signal: signal) }
     public func removeContainer(_ ref: String, force: Bool) async throws { try await remove(ref, force: force) }
 
+    public func checkWaitable(_ ref: String) throws {
+        if removedExitCodes[ref] == nil { _ = try container(ref) }
+    }
+
     public func waitContainer(_ ref: String, condition: String) async throws -> ContainerWaitResponse {
         ContainerWaitResponse(StatusCode: try await wait(ref, condition: condition))
     }

@@ -140,50 +140,64 @@ extension ContainerEngine {
 
     /// The container's log entries (json-file), filtered like `docker logs`; with `follow`, keeps
     /// reading until the container stops.
+    ///
+    /// The file is read through one descriptor opened now (or as soon as the file exists), so what
+    /// the container wrote is still read after `--rm` removed the file: the monitor writes every
+    /// line before the exit is recorded, and the last read happens after the exit is seen.
     public func logs(
         _ ref: String, stdout: Bool, stderr: Bool, tail: Int?, follow: Bool, untilExit: Bool = false
     ) throws -> AsyncThrowingStream<LogLine, any Error> {
         let c = try container(ref)
         let path = files(c.id).log
         let id = c.id
+        let opened = open(path, O_RDONLY | O_CLOEXEC)
         // attach: only what comes from now on, until the container has run and ended.
-        let startOffset = untilExit ? ((try? FileSystem.readFile(path))?.count ?? 0) : 0
+        if opened >= 0 && untilExit { lseek(opened, 0, SEEK_END) }
         let follow = follow || untilExit
+        let changes = self.changes
         return AsyncThrowingStream { continuation in
             let task = Task {
-                var offset = startOffset
+                var fd = opened
+                defer { if fd >= 0 { Syscall.close(fd) } }
                 var partial: [UInt8] = []
                 var first = true
-                while !Task.isCancelled {
-                    let bytes = (try? FileSystem.readFile(path)) ?? []
+                /// Every complete line the file got since the last read.
+                func readLines() -> [LogLine] {
+                    if fd < 0 { fd = open(path, O_RDONLY | O_CLOEXEC) }
+                    guard fd >= 0 else { return [] }
                     var lines: [LogLine] = []
-                    if bytes.count > offset {
-                        partial += bytes[offset...]
-                        offset = bytes.count
-                        while let nl = partial.firstIndex(of: UInt8(ascii: "\n")) {
-                            if let l = LogLine.decode(partial[..<nl]),
+                    while let bytes = try? Processes.read(fd), !bytes.isEmpty {
+                        partial += bytes
+                        var lineStart = partial.startIndex
+                        while let nl = partial[lineStart...].firstIndex(of: UInt8(ascii: "\n")) {
+                            if let l = LogLine.decode(partial[lineStart..<nl]),
                                 (l.stream == "stdout" && stdout) || (l.stream == "stderr" && stderr)
                             {
                                 lines.append(l)
                             }
-                            partial.removeSubrange(...nl)
+                            lineStart = nl + 1
                         }
+                        partial.removeSubrange(..<lineStart)
                     }
+                    return lines
+                }
+                while !Task.isCancelled {
+                    let generation = changes.generation
+                    var lines = readLines()
                     if first, let tail, tail >= 0 { lines = Array(lines.suffix(tail)) }
                     first = false
                     for l in lines { continuation.yield(l) }
                     guard follow else { break }
-                    // A removed container (--rm) has nothing more to say.
-                    guard let state = try? await self.container(id).state else { break }
+                    // Removed (--rm) or ended: one last read for what arrived just before the end.
+                    let state = try? self.container(id).state
                     let running = state == .running || (untilExit && (state == .created || state == .starting))
                     if !running {
-                        // One last read for what arrived just before the end.
-                        let final = (try? FileSystem.readFile(path)) ?? []
-                        if final.count <= offset { break }
-                        continue
+                        for l in readLines() { continuation.yield(l) }
+                        break
                     }
-                    // An attached terminal wants its echo at once; `logs -f` can wait a little.
-                    try? await Task.sleep(nanoseconds: untilExit ? 20_000_000 : 100_000_000)
+                    // Woken at once when the container ends; new output is looked for every 20 ms
+                    // (an attached terminal wants its echo at once) or 100 ms (`logs -f`).
+                    await changes.wait(for: id, since: generation, timeout: .milliseconds(untilExit ? 20 : 100))
                 }
                 continuation.finish()
             }

@@ -76,7 +76,7 @@ extension ContainerEngine {
         guard let current = try? container(c.id), current.state != .removing else { return }
         try? save(c)
         if let spec = try? spec(of: c), spec.autoRemove {
-            removedExitCodes[c.id] = c.exitCode
+            rememberRemoved(c.id, exitCode: c.exitCode)
             try? await remove(c.id, force: true)
         } else if let spec = try? spec(of: c) {
             restartIfPolicySays(c, policy: spec.restartPolicy)
@@ -131,34 +131,51 @@ extension ContainerEngine {
         return up.hasPrefix("SIG") ? up : "SIG" + up
     }
 
-    /// Polls until the container is no longer running; true when it ended within `seconds`.
+    /// Waits until the container is no longer running; true when it ended within `seconds`.
+    /// Woken by the exit being recorded; it looks on its own every 250 ms in case no watcher runs.
     func waitForExit(_ id: String, seconds: Double) async throws -> Bool {
         let deadline = WallClock.nowNanoseconds() + Int64(seconds * 1e9)
         while true {
+            let generation = changes.generation
             if await checkExit(id) { return true }
-            if WallClock.nowNanoseconds() >= deadline { return false }
-            try await Task.sleep(nanoseconds: 20_000_000)
+            let left = deadline - WallClock.nowNanoseconds()
+            if left <= 0 { return false }
+            try Task.checkCancellation()
+            await changes.wait(for: id, since: generation, timeout: .nanoseconds(min(left, 250_000_000)))
         }
     }
 
     /// `docker wait`: blocks until the container is not running; its exit code.
     /// `condition` "next-exit" waits for a running container's next exit, "removed" for removal.
     public func wait(_ ref: String, condition: String = "not-running") async throws -> Int {
-        let c = try container(ref)
+        let c: ContainerRecord
+        do {
+            c = try container(ref)
+        } catch {
+            // Removed by --rm just before this wait came: the code it ended with.
+            if let code = removedExitCodes[ref] { return code }
+            throw error
+        }
         var lastCode = c.exitCode
         while true {
+            let generation = changes.generation
             await checkExit(c.id)
             guard let now = try? container(c.id) else {
                 // Removed (--rm): the code it had when it exited, kept by finishExit below.
                 return removedExitCodes[c.id] ?? lastCode
             }
             lastCode = now.exitCode
+            if condition == "removed" && now.state == .removing && !now.error.isEmpty {
+                // A removal that failed halfway: it is finished when berthd restarts, not now.
+                throw BerthError(.system, "container \(now.name) was only partly removed: \(now.error)")
+            }
             if condition != "removed" && now.state != .running && now.state != .starting
                 && !(condition == "next-exit" && now.state == .created)
             {
                 return now.exitCode
             }
-            try await Task.sleep(nanoseconds: 50_000_000)
+            try Task.checkCancellation()
+            await changes.wait(for: c.id, since: generation, timeout: .milliseconds(250))
         }
     }
 
@@ -168,6 +185,11 @@ extension ContainerEngine {
         markStoppedByUser(c.id, false)
         restartDelays[c.id] = nil
         try await start(c.id)
+    }
+
+    func rememberRemoved(_ id: String, exitCode: Int) {
+        if removedExitCodes.updateValue(exitCode, forKey: id) == nil { removedOrder.append(id) }
+        if removedOrder.count > 256 { removedExitCodes[removedOrder.removeFirst()] = nil }
     }
 
     // MARK: remove
@@ -199,6 +221,7 @@ extension ContainerEngine {
             }
         }
         c.state = .removing
+        c.error = ""
         try save(c)
         await releaseResources(&c)
         var failures: [String] = []
@@ -208,12 +231,14 @@ extension ContainerEngine {
         do { try FileSystem.removeTree(files(c.id).directory) } catch { failures.append("\(error)") }
         execs = execs.filter { $0.value.containerId != c.id }
         if !failures.isEmpty {
+            c.error = "only partly removed (" + failures.joined(separator: "; ") + "); berth finishes when it restarts"
             try? save(c)
             throw BerthError(
                 .system, "container \(c.name) was only partly removed; berth will finish when it restarts",
                 causeText: failures.joined(separator: "; "))
         }
         try store.write { [c] tx in try tx.deleteContainer(id: c.id) }
+        changes.signal(c.id)
     }
 
     // MARK: startup

@@ -2,6 +2,7 @@ import BerthAddressing
 import BerthCore
 import BerthImage
 import BerthMonitor
+import BerthNetlink
 import BerthRuntime
 import BerthStore
 import BerthSystem
@@ -30,13 +31,14 @@ extension ContainerEngine {
             c.state = .starting
             c.error = ""
             try save(c)
-            rollback.add("state of \(c.name)") { [store, c] in
+            rollback.add("state of \(c.name)") { [store, changes, c] in
                 var back = c
                 back.state = c.startedAt.isEmpty ? .created : .exited
                 back.sandbox = ""
                 back.namedNetns = ""
                 back.rootfsMounted = false
                 try store.write { [back] tx in try tx.save(back) }
+                changes.signal(back.id)
             }
             // 1. Network namespace.
             let netMode: NamespaceMode
@@ -69,7 +71,7 @@ extension ContainerEngine {
             // 2. Endpoints and published ports (attaching also brings lo up; with none, it is done here).
             if !c.sandbox.isEmpty && spec.networks.isEmpty {
                 let path = c.sandbox
-                try await DedicatedThread.run { try NetworkNamespace(path: path).run { try ContainerEngine.loopbackUp() } }
+                try await DedicatedThread.run { try ContainerEngine.loopbackUp(in: NetworkNamespace(path: path)) }
             }
             var addresses: [(ip: String, hostname: String)] = []
             // --dns on a user-defined network: the embedded resolver forwards there (resolv.conf keeps 127.0.0.11).
@@ -198,6 +200,7 @@ extension ContainerEngine {
 
     func save(_ c: ContainerRecord) throws {
         try store.write { [c] tx in try tx.save(c) }
+        changes.signal(c.id)
     }
 
     static func openAppend(_ path: String) throws -> Int32 {
@@ -215,9 +218,9 @@ extension ContainerEngine {
         try FileSystem.bindMount(source, at: path)
     }
 
-    static func loopbackUp() throws {
-        let r = try Subprocess.run(["ip", "link", "set", "lo", "up"])
-        if !r.succeeded { throw BerthError(.system, "cannot bring lo up: \(r.stderr)") }
+    /// `ip link set lo up` in the namespace, over netlink (no process).
+    static func loopbackUp(in namespace: NetworkNamespace) throws {
+        try NetlinkConnection(namespace: namespace).setUp(.name("lo"))
     }
 
     static func splitPortKey(_ key: String) -> (UInt16, String) {

@@ -46,9 +46,12 @@ public actor ContainerEngine {
     public nonisolated let images: ImageStore
     var execs: [String: ExecSession] = [:]
     var exitWatcher: ExitWatcher?
-    /// Exit codes of containers removed by `--rm`, for `wait?condition=removed` callers that were
-    /// still waiting (kept for the life of berthd; a few bytes per removed container).
+    /// Wakes `wait`, `stop` and `logs -f` when a record changes (see `saved`).
+    nonisolated let changes = RecordChanges()
+    /// Exit codes of the last containers removed by `--rm`, for `wait` callers that come just after
+    /// the removal (`berth run --rm` waits once the output ended); the newest 256, no more.
     var removedExitCodes: [String: Int] = [:]
+    var removedOrder: [String] = []
     /// Restart-policy backoff of each container that restarted in a row (nanoseconds), and the
     /// containers waiting out that delay (shown as restarting).
     var restartDelays: [String: UInt64] = [:]
@@ -123,7 +126,12 @@ public actor ContainerEngine {
             id: id, name: chosen, image: s.image, imageId: s.imageId, created: Clock.rfc3339Now(),
             spec: String(decoding: try encoder.encode(s), as: UTF8.self), runtime: config.runtime.name)
         try FileSystem.makeDirectories(files(id).directory, mode: 0o710)
+        // The log exists from now on, so an attach made before the first start (docker run) reads
+        // it from its start through one descriptor (see `logs`).
+        let log = try Syscall.retrying("create \(files(id).log)") { open(files(id).log, O_WRONLY | O_CREAT | O_CLOEXEC, 0o640) }
+        Syscall.close(log)
         try store.write { tx in try tx.save(record) }
+        changes.signal(id)
         return record
     }
 

@@ -107,10 +107,73 @@ extension FileSystem {
         }
     }
 
-    /// Removes a directory tree (like `rm -rf`), not crossing into mounts below it.
+    /// Removes a directory tree (like `rm -rf --one-file-system`) in this process: symbolic links are
+    /// removed, never followed, and a directory on another filesystem (a mount below `path`) is left
+    /// alone and named in the error, after everything else was removed. A missing `path` is done.
     public static func removeTree(_ path: String) throws {
-        let r = try Subprocess.run(["rm", "-rf", "--one-file-system", "--", path])
-        if !r.succeeded { throw SystemCallError(call: "rm -rf \(path): \(r.stderr)", errno: .EIO) }
+        var st = stat()
+        if lstat(path, &st) != 0 {
+            let e = Errno.current
+            if e == .ENOENT { return }
+            throw SystemCallError(call: "remove \(path)", errno: e)
+        }
+        guard (st.st_mode & S_IFMT) == S_IFDIR else {
+            try Syscall.retrying("remove \(path)") { unlink(path) }
+            return
+        }
+        let fd = try Syscall.retrying("open \(path)") { open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
+        var mounts: [String] = []
+        defer { Syscall.close(fd) }
+        try removeContents(of: fd, path: path, device: st.st_dev, mounts: &mounts)
+        guard mounts.isEmpty else {
+            throw SystemCallError(call: "remove \(path): \(mounts.joined(separator: ", ")) is a mount point; unmount it first", errno: .EBUSY)
+        }
+        try Syscall.retrying("remove \(path)") { rmdir(path) }
+    }
+
+    /// Empties the directory open as `fd`; subdirectories on another device than `device` are kept
+    /// and added to `mounts`.
+    private static func removeContents(of fd: Int32, path: String, device: dev_t, mounts: inout [String]) throws {
+        let copy = dup(fd)
+        guard copy >= 0, let dir = fdopendir(copy) else {
+            if copy >= 0 { Syscall.close(copy) }
+            throw SystemCallError(call: "read directory \(path)", errno: .current)
+        }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafePointer(to: entry.pointee.d_name) {
+                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        closedir(dir)
+        for name in names {
+            var st = stat()
+            if fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0 {
+                if Errno.current == .ENOENT { continue }
+                throw SystemCallError(call: "stat \(path)/\(name)", errno: .current)
+            }
+            if (st.st_mode & S_IFMT) == S_IFDIR {
+                if st.st_dev != device {
+                    mounts.append(path + "/" + name)
+                    continue
+                }
+                let sub = try Syscall.retrying("open \(path)/\(name)") {
+                    openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+                }
+                let before = mounts.count
+                do {
+                    defer { Syscall.close(sub) }
+                    try removeContents(of: sub, path: path + "/" + name, device: device, mounts: &mounts)
+                }
+                if mounts.count > before { continue }
+                try Syscall.retrying("remove \(path)/\(name)") { unlinkat(fd, name, AT_REMOVEDIR) }
+            } else {
+                if unlinkat(fd, name, 0) != 0 && Errno.current != .ENOENT {
+                    throw SystemCallError(call: "remove \(path)/\(name)", errno: .current)
+                }
+            }
+        }
     }
 }
 

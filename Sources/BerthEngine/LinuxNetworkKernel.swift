@@ -103,9 +103,13 @@ public final class LinuxNetworkKernel: NetworkKernel {
             // Hairpin, as Docker sets it without its userland proxy: lets the container reach its own
             // published port through the host's address (the reply leaves by the port it came in on).
             try connection.setHairpin(.name(hostIf), true)
+            // IPv4-only networks: neither end gets an IPv6 link-local address (no multicast flooded to
+            // every container at each start). Not fatal where the kernel has no IPv6.
+            try? connection.disableIPv6AddressGeneration(.name(hostIf))
             try connection.setUp(.name(hostIf))
             let inside = try NetlinkConnection(namespace: NetworkNamespace(path: spec.sandbox))
             try inside.setUp(.name("lo"))
+            try? inside.disableIPv6AddressGeneration(.name(peer))
             try inside.addAddress(spec.address, to: .name(peer))
             try inside.setUp(.name(peer))
             if let gw = spec.defaultGateway {

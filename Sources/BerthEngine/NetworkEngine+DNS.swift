@@ -48,8 +48,8 @@ extension NetworkEngine {
     func releaseDNSIfUnused(sandbox: String) async {
         guard let dns, let listener = dnsListeners[sandbox] else { return }
         let predefined = Set(((try? networks()) ?? []).filter(\.predefined).map(\.id))
-        let remaining = ((try? endpoints()) ?? []).filter {
-            $0.sandbox == sandbox && !predefined.contains($0.networkId)
+        let remaining = ((try? store.read { tx in try tx.endpoints(sandbox: sandbox) }) ?? []).filter {
+            !predefined.contains($0.networkId)
         }
         guard remaining.isEmpty else { return }
         dnsListeners[sandbox] = nil
@@ -59,13 +59,18 @@ extension NetworkEngine {
     /// What a sandbox's resolver may answer: the names of endpoints on the user-defined networks the
     /// sandbox is on (container name, aliases, 12-hex short id), and those networks' gateways.
     public func dnsView(sandbox: String) -> DNSView {
-        guard let nets = try? networks(), let eps = try? endpoints() else {
-            return DNSView(askerNetworks: [], records: [])
-        }
+        guard let nets = try? networks() else { return DNSView(askerNetworks: [], records: []) }
         let user = Dictionary(uniqueKeysWithValues: nets.filter { !$0.predefined }.map { ($0.id, $0) })
-        let mine = eps.filter { $0.sandbox == sandbox && user[$0.networkId] != nil }.map(\.networkId)
+        // The sandbox's own endpoints, then the endpoints of only the networks it is on.
+        let userIds = Set(user.keys)
+        guard
+            let (mine, eps) = try? store.read({ [sandbox] tx -> ([String], [EndpointRecord]) in
+                let mine = try tx.endpoints(sandbox: sandbox).map(\.networkId).filter { userIds.contains($0) }
+                return (mine, try mine.flatMap { try tx.endpoints(network: $0) })
+            })
+        else { return DNSView(askerNetworks: [], records: []) }
         var records: [DNSEndpointRecord] = []
-        for ep in eps where mine.contains(ep.networkId) {
+        for ep in eps {
             guard let ip = ep.ipv4.flatMap({ IPv4Address($0) }) else { continue }
             let names = ([ep.ownerName, Identifier.short(ep.ownerId)] + ep.aliases).compactMap { try? DNSName($0) }
             records.append(DNSEndpointRecord(network: ep.networkId, names: names, address: ip))

@@ -201,7 +201,7 @@ extension NetworkEngine {
 
     /// The reservation sockets of every port published by `owner`'s endpoints.
     public func portDescriptors(owner: String) -> [Int32] {
-        let eps = ((try? endpoints()) ?? []).filter { $0.ownerId == owner }
+        let eps = (try? endpoints(owner: owner)) ?? []
         return eps.flatMap { ep in
             ((try? portMappings(endpoint: ep.id)) ?? []).compactMap {
                 ports.descriptor(proto: $0.proto, hostIP: IPv4Address($0.hostIP), port: UInt16($0.hostPort))
@@ -212,7 +212,7 @@ extension NetworkEngine {
     /// `owner`'s monitor now holds its ports: berthd closes its own copies, so the ports are released
     /// exactly when the container stops (the monitor exits), even while berthd is down.
     public func handOverPorts(owner: String) {
-        let eps = ((try? endpoints()) ?? []).filter { $0.ownerId == owner }
+        let eps = (try? endpoints(owner: owner)) ?? []
         for ep in eps {
             for m in (try? portMappings(endpoint: ep.id)) ?? [] {
                 ports.handedOver(proto: m.proto, hostIP: IPv4Address(m.hostIP), port: UInt16(m.hostPort))

@@ -183,6 +183,23 @@ extension NetlinkConnection {
     /// IFLA_BRPORT_MODE in linux/if_link.h: the port's hairpin flag.
     static let bridgePortMode: UInt16 = 4
 
+    /// `ip link set LINK addrgenmode none`: the kernel gives the link no IPv6 link-local address,
+    /// so it sends no duplicate-address probes, router solicitations or MLD reports. berth's
+    /// networks are IPv4 only; on a bridge every such multicast is flooded to every port, so each
+    /// new container would cost every other container on the network a few packets.
+    public func disableIPv6AddressGeneration(_ id: LinkID) throws {
+        // IFLA_AF_SPEC { AF_INET6 { IFLA_INET6_ADDR_GEN_MODE: u8 IN6_ADDR_GEN_MODE_NONE } }
+        let inet6 = try NetlinkAttribute.nested(Self.afINET6, [.u8(Self.inet6AddrGenMode, Self.addrGenModeNone)])
+        let spec = try NetlinkAttribute.nested(Self.ifla_AF_SPEC, [inet6])
+        try changeLink(id, [.other(spec)], operation: "ip link set \(id) addrgenmode none")
+    }
+
+    /// linux/if_link.h and linux/socket.h numbers for `disableIPv6AddressGeneration`.
+    static let ifla_AF_SPEC: UInt16 = 26
+    static let afINET6: UInt16 = 10
+    static let inet6AddrGenMode: UInt16 = 8
+    static let addrGenModeNone: UInt8 = 1
+
     /// `ip link set LINK nomaster`: releases the link from its bridge.
     public func setNoMaster(_ id: LinkID) throws {
         try changeLink(id, [.master(0)], operation: "ip link set \(id) nomaster")

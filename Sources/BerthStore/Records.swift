@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 
 /// One network as berth recorded it. Rows are written *before* the kernel objects exist
@@ -214,5 +215,48 @@ public struct ContainerRecord: Codable, Sendable, Equatable, FetchableRecord, Pe
         self.rootfsMounted = false
         self.runtime = runtime
         self.restartCount = 0
+    }
+}
+
+// Rows are read column by column (not through Decodable, several times slower): every container
+// start and exit reads containers and endpoints, and a network's endpoints grow with its containers.
+extension EndpointRecord {
+    public init(row: Row) throws {
+        self.init(
+            id: row["id"], networkId: row["networkId"], ownerId: row["ownerId"], ownerName: row["ownerName"],
+            sandbox: row["sandbox"], hostInterface: row["hostInterface"], sandboxInterface: row["sandboxInterface"],
+            ipv4: row["ipv4"], prefixLength: row["prefixLength"], mac: row["mac"],
+            aliases: try JSONColumn.strings(row["aliases"], column: "endpoint.aliases"), state: row["state"])
+    }
+}
+
+extension ContainerRecord {
+    public init(row: Row) throws {
+        self.init(
+            id: row["id"], name: row["name"], image: row["image"], imageId: row["imageId"], created: row["created"],
+            spec: row["spec"], state: row["state"], runtime: row["runtime"])
+        pid = row["pid"]
+        monitorPid = row["monitorPid"]
+        exitCode = row["exitCode"]
+        startedAt = row["startedAt"]
+        finishedAt = row["finishedAt"]
+        error = row["error"]
+        oomKilled = row["oomKilled"]
+        sandbox = row["sandbox"]
+        namedNetns = row["namedNetns"]
+        rootfsMounted = row["rootfsMounted"]
+        restartCount = row["restartCount"]
+    }
+}
+
+/// JSON text columns, as Codable records write them.
+enum JSONColumn {
+    static func strings(_ text: String?, column: String) throws -> [String] {
+        guard let text, text != "[]" else { return [] }
+        do {
+            return try JSONDecoder().decode([String].self, from: Data(text.utf8))
+        } catch {
+            throw DatabaseError(message: "\(column) is not a JSON array of strings: \(text)")
+        }
     }
 }

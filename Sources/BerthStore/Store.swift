@@ -111,6 +111,12 @@ public final class Store: Sendable {
                 t.column("restartCount", .integer).notNull()
             }
         }
+        // Connect, exit and the resolvers' views read endpoints by network, owner and sandbox.
+        m.registerMigration("v3-endpoint-indexes") { db in
+            try db.create(index: "endpoint_network", on: "endpoint", columns: ["networkId"])
+            try db.create(index: "endpoint_owner", on: "endpoint", columns: ["ownerId"])
+            try db.create(index: "endpoint_sandbox", on: "endpoint", columns: ["sandbox"])
+        }
         return m
     }
 
@@ -164,6 +170,10 @@ public struct Transaction {
     public func endpoints(owner: String) throws -> [EndpointRecord] {
         try EndpointRecord.filter(Column("ownerId") == owner).fetchAll(db)
     }
+    /// The endpoints in one sandbox (network namespace), on any network.
+    public func endpoints(sandbox: String) throws -> [EndpointRecord] {
+        try EndpointRecord.filter(Column("sandbox") == sandbox).fetchAll(db)
+    }
     /// `owner`'s endpoint on `network`, if it has one (one indexed read, not every endpoint).
     public func endpoint(network: String, owner: String) throws -> EndpointRecord? {
         try EndpointRecord.filter(Column("networkId") == network && Column("ownerId") == owner).fetchOne(db)
@@ -188,6 +198,12 @@ public struct Transaction {
     public func container(id: String) throws -> ContainerRecord? { try ContainerRecord.fetchOne(db, key: id) }
     public func container(name: String) throws -> ContainerRecord? {
         try ContainerRecord.filter(Column("name") == name).fetchOne(db)
+    }
+    /// Running containers whose spec mentions `text` (e.g. a `container:` network mode): one query
+    /// instead of reading every container.
+    public func runningContainers(specContaining text: String) throws -> [ContainerRecord] {
+        try ContainerRecord.filter(Column("state") == ContainerRecord.State.running.rawValue && Column("spec").like("%\(text)%"))
+            .fetchAll(db)
     }
     public func save(_ c: ContainerRecord) throws { try c.save(db) }
     public func deleteContainer(id: String) throws { _ = try ContainerRecord.deleteOne(db, key: id) }

@@ -211,8 +211,9 @@ extension ContainerEngine {
             c = try container(c.id)
         }
         // Only specs that mention a container network mode are decoded (cheap with many containers).
-        if let sharing = try list().first(where: {
-            $0.id != c.id && $0.state == .running && $0.spec.contains("container:")
+        let sharers = try store.read { tx in try tx.runningContainers(specContaining: "container:") }
+        if let sharing = sharers.first(where: {
+            $0.id != c.id
                 && ((try? spec(of: $0).networkMode) == "container:\(c.name)"
                     || (try? spec(of: $0).networkMode) == "container:\(c.id)")
         }) {

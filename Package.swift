@@ -3,7 +3,61 @@
 // Module layout and dependency rules: see ../shared/DESIGN.md ("Modules").
 import PackageDescription
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 let swiftSettings: [SwiftSetting] = [.swiftLanguageMode(.v6)]
+
+/// The toolchain's `lib/swift` (found from where this manifest's PackageDescription library was
+/// loaded: SwiftPM evaluates the manifest with its own toolchain). berth-monitor is Embedded Swift and
+/// needs the toolchain's `embedded` stdlib and Unicode tables by path: `--static-swift-stdlib` points
+/// every compile at `lib/swift_static`, which has no embedded standard library (README "Memory").
+func toolchainSwiftLib() -> String? {
+    #if canImport(Glibc)
+    guard let maps = fopen("/proc/self/maps", "r") else { return nil }
+    defer { fclose(maps) }
+    let suffix = "/pm/ManifestAPI/libPackageDescription.so"
+    var line = [CChar](repeating: 0, count: 4096)
+    while fgets(&line, Int32(line.count), maps) != nil {
+        let bytes = line.prefix { $0 != 0 && $0 != 10 }.map { UInt8(bitPattern: $0) }
+        let text = String(decoding: bytes, as: UTF8.self)
+        guard let slash = text.firstIndex(of: "/") else { continue }
+        let path = String(text[slash...])
+        if path.hasSuffix(suffix) { return String(path.dropLast(suffix.count)) }
+    }
+    #endif
+    return nil
+}
+
+/// berth-monitor, one per container, is built with Embedded Swift: no runtime metadata, no
+/// reflection, only the code it calls, so it holds about 1.2 MB RSS instead of 5 (README "Memory").
+/// Its module is its own `main.swift` plus the very source files of BerthMonitor, BerthSystem and
+/// BerthCore that it uses, linked into `Sources/berth-monitor/Shared` (one source, compiled twice:
+/// here in the Embedded subset, and as those modules for berthd and the tests). Whole-module
+/// optimisation is required by Embedded Swift; glibc is linked statically (the monitor uses no NSS and
+/// no dlopen). Without the toolchain's path (not Linux) only a plain debug build can work.
+let monitorSettings: (swift: [SwiftSetting], linker: [LinkerSetting]) = {
+    var swift: [SwiftSetting] = swiftSettings + [.enableExperimentalFeature("Embedded")]
+    var linker: [LinkerSetting] = []
+    #if arch(x86_64)
+    let triple = "x86_64-unknown-linux-gnu"
+    #else
+    let triple = "aarch64-unknown-linux-gnu"
+    #endif
+    if let lib = toolchainSwiftLib() {
+        swift.append(.unsafeFlags(["-wmo", "-resource-dir", lib]))
+        linker.append(
+            .unsafeFlags([
+                "-enable-experimental-feature", "Embedded", "-static-executable",
+                "-Xlinker", lib + "/embedded/" + triple + "/libswiftUnicodeDataTables.a",
+            ]))
+    } else {
+        swift.append(.unsafeFlags(["-wmo"]))
+        linker.append(.unsafeFlags(["-enable-experimental-feature", "Embedded", "-static-executable"]))
+    }
+    return (swift, linker)
+}()
 
 let package = Package(
     name: "berth",
@@ -102,12 +156,12 @@ let package = Package(
             swiftSettings: swiftSettings),
         .executableTarget(name: "berthd", dependencies: ["BerthDaemon"], swiftSettings: swiftSettings),
         .executableTarget(name: "berth", dependencies: ["BerthCommands"], swiftSettings: swiftSettings),
-        // One static executable (Swift runtime, stdlib and libc inside): per container it maps only the
-        // pages of one file and no shared libraries, 4.8 MB RSS against 7.4 with `-static-stdlib` and
-        // 20 with Foundation (README "Memory"). It uses no NSS or dlopen, so static glibc is safe here.
+        // One static Embedded Swift executable (see `monitorSettings`): it depends on no Swift module,
+        // only on C (CBerthSystem, and CBerthLibc for libc's headers: Embedded Swift has no Glibc module).
+        .target(name: "CBerthLibc"),
         .executableTarget(
-            name: "berth-monitor", dependencies: ["BerthMonitor"], swiftSettings: swiftSettings,
-            linkerSettings: [.unsafeFlags(["-static-executable"])]),
+            name: "berth-monitor", dependencies: ["CBerthSystem", "CBerthLibc"], swiftSettings: monitorSettings.swift,
+            linkerSettings: monitorSettings.linker + [.linkedLibrary("m")]),
 
         // MARK: tests (tier 1 unit, tier 2 privileged, tier 3 end-to-end; see README)
         .target(

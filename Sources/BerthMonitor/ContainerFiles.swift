@@ -1,8 +1,12 @@
+#if !hasFeature(Embedded)
 import BerthCore
 import BerthSystem
+#endif
 
 #if canImport(Glibc)
 import Glibc
+#elseif hasFeature(Embedded)
+import CBerthLibc  // berth-monitor: one Embedded Swift module with these sources (Package.swift)
 #endif
 
 /// Where one container's files live: `$BERTH_ROOT/containers/<id>/`.
@@ -39,8 +43,8 @@ public struct ContainerFiles: Sendable, Equatable {
 /// What the monitor reports about its container, written atomically to `state.json`. It outlives
 /// berthd: a daemon that restarts reads it to learn what happened while it was away. Read and written
 /// without Foundation (`JSONReader`, `JSONObjectWriter`): the monitor links no Foundation.
-public struct MonitorState: Codable, Sendable, Equatable {
-    public enum Status: String, Codable, Sendable {
+public struct MonitorState: Sendable, Equatable {
+    public enum Status: String, Sendable {
         case starting, running, exited
     }
 
@@ -103,7 +107,7 @@ public struct MonitorState: Codable, Sendable, Equatable {
         return w.text
     }
 
-    public func write(_ path: String) throws {
+    public func write(_ path: String) throws(SystemCallError) {
         let tmp = path + ".tmp"
         try FileSystem.writeFile(tmp, encoded(), mode: 0o600)
         guard rename(tmp, path) == 0 else { throw SystemCallError(call: "rename \(tmp)", errno: .current) }
@@ -111,7 +115,7 @@ public struct MonitorState: Codable, Sendable, Equatable {
 }
 
 /// Docker's json-file log lines: `{"log":"hello\n","stream":"stdout","time":"2026-…Z"}`.
-public struct LogLine: Codable, Sendable, Equatable {
+public struct LogLine: Sendable, Equatable {
     public var log: String
     public var stream: String
     public var time: String

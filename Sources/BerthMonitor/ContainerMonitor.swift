@@ -1,8 +1,12 @@
+#if !hasFeature(Embedded)
 import BerthCore
 import BerthSystem
+#endif
 
 #if canImport(Glibc)
 import Glibc
+#elseif hasFeature(Embedded)
+import CBerthLibc  // berth-monitor: one Embedded Swift module with these sources (Package.swift)
 #endif
 
 /// The per-container monitor (`berth-monitor`): berth's conmon. It runs in its own session,
@@ -78,12 +82,12 @@ public struct ContainerMonitor {
         // Whatever berthd had open (its API connections, sockets) must not stay open here: a client
         // waiting for its reply to end would wait for as long as the container runs.
         Processes.closeDescriptors(except: Set([0, 1, 2] + holdFds + (notifyFd.map { [$0] } ?? [])))
-        if let fd = notifyFd { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
-        for fd in holdFds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
-        signal(SIGPIPE, SIG_IGN)
+        if let fd = notifyFd { Processes.setCloseOnExec(fd) }
+        for fd in holdFds { Processes.setCloseOnExec(fd) }
+        Processes.ignoreSignal(SIGPIPE)
         // berthd stopping must not stop the monitor: it ignores the usual terminal signals.
-        signal(SIGHUP, SIG_IGN)
-        signal(SIGINT, SIG_IGN)
+        Processes.ignoreSignal(SIGHUP)
+        Processes.ignoreSignal(SIGINT)
         // Children's exits wake the poll loops below through this pipe, so they block without a
         // timeout: an idle container's monitor does not wake up at all.
         let childExits: Int32
@@ -129,7 +133,7 @@ public struct ContainerMonitor {
         // The program may end before the runtime does: its status is kept until we know its pid.
         var otherExits: [pid_t: Int32] = [:]
         while runStatus == nil {
-            let open = pumps.filter { !$0.closed }.map(\.fd)
+            let open = pumps.filter { !$0.closed }.map { $0.fd }
             for fd in Processes.pollReady(readable: open + io.consoleListener + [childExits], timeoutMs: -1) {
                 if fd == childExits {
                     Processes.drainChildExits(fd)
@@ -180,7 +184,7 @@ public struct ContainerMonitor {
         while exitCode == nil {
             // Blocks until output, an attach client, room for pending stdin, or a child's exit.
             let ready = Processes.pollReady(
-                readable: pumps.filter { !$0.closed }.map(\.fd) + io.pollDescriptors + [childExits],
+                readable: pumps.filter { !$0.closed }.map { $0.fd } + io.pollDescriptors + [childExits],
                 writable: io.inputWaitingForRoom, timeoutMs: -1)
             for fd in ready {
                 if fd == childExits {
@@ -199,8 +203,8 @@ public struct ContainerMonitor {
         // What the process wrote just before it ended; daemons it left behind may hold the pipes,
         // so read for a short while only.
         let deadline = WallClock.nowNanoseconds() + 300_000_000
-        while !pumps.allSatisfy(\.closed) && WallClock.nowNanoseconds() < deadline {
-            for fd in Processes.pollReadable(pumps.filter { !$0.closed }.map(\.fd), timeoutMs: 50) {
+        while !pumps.allSatisfy({ $0.closed }) && WallClock.nowNanoseconds() < deadline {
+            for fd in Processes.pollReadable(pumps.filter { !$0.closed }.map { $0.fd }, timeoutMs: 50) {
                 pumps.first { $0.fd == fd }?.drain(into: log)
             }
         }
@@ -303,7 +307,7 @@ final class LogWriter {
     let fd: Int32
 
     init(path: String) {
-        fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o640)
+        fd = (try? FileSystem.open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, mode: 0o640)) ?? -1
     }
 
     func append(_ bytes: [UInt8], stream: String) {
@@ -334,7 +338,7 @@ final class MonitorIO {
     /// Input waiting while the container does not read is capped; beyond it, attach clients wait.
     static let maxPending = 1 << 20
 
-    init(files: ContainerFiles, consoleSocket: String?, openStdin: Bool) throws {
+    init(files: ContainerFiles, consoleSocket: String?, openStdin: Bool) throws(SystemCallError) {
         self.files = files
         self.tty = consoleSocket != nil
         self.consoleSocket = consoleSocket

@@ -1,8 +1,12 @@
+#if !hasFeature(Embedded)
 import BerthCore
 import BerthSystem
+#endif
 
 #if canImport(Glibc)
 import Glibc
+#elseif hasFeature(Embedded)
+import CBerthLibc  // berth-monitor: one Embedded Swift module with these sources (Package.swift)
 #endif
 
 /// `berth-monitor --reap PIDFILE -- RUNTIME exec -d …`: the parent a `-t` exec needs. A terminal
@@ -53,7 +57,7 @@ public struct ExecReaper {
             var status: Int32 = 0
             let r = waitpid(-1, &status, 0)
             if r == pid { return Processes.shellStatus(status) }
-            if r < 0 && errno != EINTR { return 255 }
+            if r < 0 && Errno.current != .EINTR { return 255 }
         }
     }
 }

@@ -1,5 +1,7 @@
+#if !hasFeature(Embedded)
 import BerthCore
 import BerthSystem
+#endif
 
 /// The OCI runtime binary berth drives (crun or runc), with its own state directory so berth's
 /// containers never mix with another engine's.
@@ -26,7 +28,7 @@ public struct OCIRuntime: Sendable, Equatable {
     }
 
     /// A console socket path for a container (`c-<id>`) or an exec (`x-<id>`), its directory made.
-    public func consoleSocket(_ name: String) throws -> String {
+    public func consoleSocket(_ name: String) throws(SystemCallError) -> String {
         try FileSystem.makeDirectories(consoleDirectory, mode: 0o700)
         return consoleDirectory + "/" + name.prefix(24) + ".sock"
     }
@@ -63,34 +65,12 @@ public struct OCIRuntime: Sendable, Equatable {
         return argv(a + [id] + args)
     }
 
-    /// Sends a signal to the container's first process (`kill`). A container the runtime no longer knows is not an error.
-    public func kill(id: String, signal: String) throws {
-        let r = try Subprocess.run(killArguments(id: id, signal: signal))
-        if !r.succeeded && !OCIRuntime.isGone(r.stderr) {
-            throw BerthError(.system, "\(name) could not signal container \(id): \(OCIRuntime.firstLine(r.stderr))")
-        }
-    }
-
-    /// Removes the runtime's record and cgroup of a stopped container; already gone is success.
-    public func delete(id: String, force: Bool) throws {
-        // runc and crun keep a container's state in `<root>/<id>`: without it there is nothing to
-        // delete, and no runtime process needs starting to learn that.
-        if !FileSystem.exists(root + "/" + id) { return }
-        let r = try Subprocess.run(deleteArguments(id: id, force: force))
-        if !r.succeeded && !OCIRuntime.isGone(r.stderr) {
-            throw BerthError(.system, "\(name) could not delete container \(id): \(OCIRuntime.firstLine(r.stderr))")
-        }
-    }
-
-    static func isGone(_ stderr: String) -> Bool {
-        stderr.contains("does not exist") || stderr.contains("not exist") || stderr.contains("container not running")
-            || stderr.contains("process already finished") || stderr.contains("No such")
-    }
-
     /// The useful line of a runtime's error output (runc logs JSON-ish `level=error msg="…"`).
     public static func firstLine(_ text: String) -> String {
         let lines = text.split(separator: "\n").map { String($0) }.filter { !$0.isEmpty }
-        guard let line = lines.last(where: { $0.contains("error") }) ?? lines.last else { return "(no output)" }
+        guard let line = lines.last(where: { OCIRuntime.mentions($0, "error") }) ?? lines.last else {
+            return "(no output)"
+        }
         // Without Foundation (the monitor links none): find `msg="` by hand, unescape `\"`.
         let bytes = Array(line.utf8)
         let marker = Array("msg=\"".utf8)
@@ -122,10 +102,20 @@ public struct OCIRuntime: Sendable, Equatable {
     /// found, 126 when it cannot be invoked (permission, not executable), else 125.
     public static func startFailureCode(_ message: String) -> Int32 {
         let m = message.lowercased()
-        if m.contains("no such file") || m.contains("not found") { return 127 }
-        if m.contains("permission denied") || m.contains("exec format error") || m.contains("is a directory") {
+        if mentions(m, "no such file") || mentions(m, "not found") { return 127 }
+        if mentions(m, "permission denied") || mentions(m, "exec format error") || mentions(m, "is a directory") {
             return 126
         }
         return 125
+    }
+
+    /// Whether `part` occurs in `text` (bytewise). String's `contains(_:)` for a string comes from
+    /// _StringProcessing, which Embedded Swift (berth-monitor) does not have.
+    static func mentions(_ text: String, _ part: String) -> Bool {
+        let t = Array(text.utf8)
+        let p = Array(part.utf8)
+        guard !p.isEmpty else { return true }
+        guard t.count >= p.count else { return false }
+        return (0...(t.count - p.count)).contains { t[$0..<($0 + p.count)].elementsEqual(p) }
     }
 }

@@ -148,7 +148,7 @@ public struct ProcessCgroups: Sendable, Equatable {
     public static func of(pid: Int32) throws -> ProcessCgroups {
         do {
             return parse(try FileSystem.readText("/proc/\(pid)/cgroup"))
-        } catch let e as SystemCallError where e.errno == .ENOENT || e.errno == .ESRCH {
+        } catch where error.errno == .ENOENT || error.errno == .ESRCH {
             throw BerthError.notFound("no process with pid \(pid): it may have exited")
         } catch {
             throw BerthError(.system, "cannot read /proc/\(pid)/cgroup", cause: error)

@@ -2,6 +2,8 @@
 import Glibc
 #elseif canImport(Musl)
 import Musl
+#elseif hasFeature(Embedded)
+import CBerthLibc
 #endif
 
 /// A typed errno value that callers can match: `catch let e as SystemCallError where e.errno == .EEXIST`.
@@ -10,8 +12,9 @@ public struct Errno: Error, Hashable, Sendable, CustomStringConvertible {
 
     public init(rawValue: Int32) { self.rawValue = rawValue }
 
-    /// The calling thread's current errno.
-    public static var current: Errno { Errno(rawValue: errno) }
+    /// The calling thread's current errno (through glibc's `__errno_location`, which Embedded Swift
+    /// imports too; the `errno` variable is the Glibc module's).
+    public static var current: Errno { Errno(rawValue: __errno_location().pointee) }
 
     public static let EPERM = Errno(rawValue: 1)
     public static let ENOENT = Errno(rawValue: 2)

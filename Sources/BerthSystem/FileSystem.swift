@@ -1,18 +1,20 @@
 import CBerthSystem
 #if canImport(Glibc)
 import Glibc
+#elseif hasFeature(Embedded)
+import CBerthLibc
 #endif
 
 /// Small file helpers on libc, so kernel-facing modules need no Foundation.
 public enum FileSystem {
     /// `mkdir -p` for the parent directory of `path`.
-    public static func makeDirectories(parentOf path: String, mode: mode_t = 0o755) throws {
+    public static func makeDirectories(parentOf path: String, mode: mode_t = 0o755) throws(SystemCallError) {
         guard let slash = path.lastIndex(of: "/"), slash != path.startIndex else { return }
         try makeDirectories(String(path[..<slash]), mode: mode)
     }
 
     /// `mkdir -p`.
-    public static func makeDirectories(_ path: String, mode: mode_t = 0o755) throws {
+    public static func makeDirectories(_ path: String, mode: mode_t = 0o755) throws(SystemCallError) {
         var current = path.hasPrefix("/") ? "" : "."
         for part in path.split(separator: "/") {
             current += "/" + part
@@ -37,15 +39,20 @@ public enum FileSystem {
         return names
     }
 
+    /// open(2); the caller closes the descriptor.
+    public static func open(_ path: String, _ flags: Int32, mode: mode_t = 0) throws(SystemCallError) -> Int32 {
+        try Syscall.retrying("open \(path)") { berth_open(path, flags, mode) }
+    }
+
     /// Reads a whole (small) file, e.g. from /proc or /sys.
-    public static func readFile(_ path: String) throws -> [UInt8] {
-        let fd = try Syscall.retrying("open \(path)") { open(path, O_RDONLY | O_CLOEXEC) }
+    public static func readFile(_ path: String) throws(SystemCallError) -> [UInt8] {
+        let fd = try open(path, O_RDONLY | O_CLOEXEC)
         defer { Syscall.close(fd) }
         var out: [UInt8] = []
         var buf = [UInt8](repeating: 0, count: 65536)
         while true {
-            let n = try buf.withUnsafeMutableBytes { p in
-                try Syscall.retrying("read \(path)") { read(fd, p.baseAddress, p.count) }
+            let n = try Syscall.retrying("read \(path)") {
+                buf.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
             }
             if n == 0 { break }
             out += buf[0..<n]
@@ -53,19 +60,21 @@ public enum FileSystem {
         return out
     }
 
-    public static func readText(_ path: String) throws -> String {
+    public static func readText(_ path: String) throws(SystemCallError) -> String {
         String(decoding: try readFile(path), as: UTF8.self)
     }
 
     /// Writes `bytes` to an existing file (O_WRONLY|O_TRUNC) or creates it with `mode`.
-    public static func writeFile(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o644, create: Bool = true) throws {
+    public static func writeFile(
+        _ path: String, _ bytes: [UInt8], mode: mode_t = 0o644, create: Bool = true
+    ) throws(SystemCallError) {
         let flags = O_WRONLY | O_TRUNC | O_CLOEXEC | (create ? O_CREAT : 0)
-        let fd = try Syscall.retrying("open \(path)") { open(path, flags, mode) }
+        let fd = try open(path, flags, mode: mode)
         defer { Syscall.close(fd) }
         var offset = 0
         while offset < bytes.count {
-            let n = try bytes[offset...].withUnsafeBytes { p in
-                try Syscall.retrying("write \(path)") { write(fd, p.baseAddress, p.count) }
+            let n = try Syscall.retrying("write \(path)") {
+                bytes[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
             }
             offset += n
         }
@@ -74,167 +83,10 @@ public enum FileSystem {
     public static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
 
     /// Removes a file; already gone is success.
-    public static func remove(_ path: String) throws {
+    public static func remove(_ path: String) throws(SystemCallError) {
         if unlink(path) != 0 {
             let e = Errno.current
             if e != .ENOENT { throw SystemCallError(call: "unlink \(path)", errno: e) }
         }
-    }
-}
-
-extension FileSystem {
-    /// `readlink(2)`.
-    public static func readLink(_ path: String) throws -> String {
-        var buf = [CChar](repeating: 0, count: 4096)
-        let n = try Syscall.retrying("readlink \(path)") { readlink(path, &buf, buf.count - 1) }
-        return String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }
-}
-
-extension FileSystem {
-    /// `mount --bind source target`.
-    public static func bindMount(_ source: String, at target: String) throws {
-        try Syscall.retrying("bind-mount \(source) on \(target)") {
-            berth_mount(source, target, "none", berth_ms_bind(), nil)
-        }
-    }
-
-    /// Unmounts (lazily); not mounted or missing counts as done.
-    public static func unmount(_ target: String) throws {
-        if berth_umount2(target, berth_mnt_detach()) != 0 {
-            let e = Errno.current
-            if e != .EINVAL && e != .ENOENT { throw SystemCallError(call: "unmount \(target)", errno: e) }
-        }
-    }
-
-    /// Removes a directory tree (like `rm -rf --one-file-system`) in this process: symbolic links are
-    /// removed, never followed, and a directory on another filesystem (a mount below `path`) is left
-    /// alone and named in the error, after everything else was removed. A missing `path` is done.
-    public static func removeTree(_ path: String) throws {
-        var st = stat()
-        if lstat(path, &st) != 0 {
-            let e = Errno.current
-            if e == .ENOENT { return }
-            throw SystemCallError(call: "remove \(path)", errno: e)
-        }
-        guard (st.st_mode & S_IFMT) == S_IFDIR else {
-            try Syscall.retrying("remove \(path)") { unlink(path) }
-            return
-        }
-        let fd = try Syscall.retrying("open \(path)") { open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
-        var mounts: [String] = []
-        defer { Syscall.close(fd) }
-        try removeContents(of: fd, path: path, device: st.st_dev, mounts: &mounts)
-        guard mounts.isEmpty else {
-            throw SystemCallError(call: "remove \(path): \(mounts.joined(separator: ", ")) is a mount point; unmount it first", errno: .EBUSY)
-        }
-        try Syscall.retrying("remove \(path)") { rmdir(path) }
-    }
-
-    /// Empties the directory open as `fd`; subdirectories on another device than `device` are kept
-    /// and added to `mounts`.
-    private static func removeContents(of fd: Int32, path: String, device: dev_t, mounts: inout [String]) throws {
-        let copy = dup(fd)
-        guard copy >= 0, let dir = fdopendir(copy) else {
-            if copy >= 0 { Syscall.close(copy) }
-            throw SystemCallError(call: "read directory \(path)", errno: .current)
-        }
-        var names: [String] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafePointer(to: entry.pointee.d_name) {
-                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
-            }
-            if name != "." && name != ".." { names.append(name) }
-        }
-        closedir(dir)
-        for name in names {
-            var st = stat()
-            if fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0 {
-                if Errno.current == .ENOENT { continue }
-                throw SystemCallError(call: "stat \(path)/\(name)", errno: .current)
-            }
-            if (st.st_mode & S_IFMT) == S_IFDIR {
-                if st.st_dev != device {
-                    mounts.append(path + "/" + name)
-                    continue
-                }
-                let sub = try Syscall.retrying("open \(path)/\(name)") {
-                    openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-                }
-                let before = mounts.count
-                do {
-                    defer { Syscall.close(sub) }
-                    try removeContents(of: sub, path: path + "/" + name, device: device, mounts: &mounts)
-                }
-                if mounts.count > before { continue }
-                try Syscall.retrying("remove \(path)/\(name)") { unlinkat(fd, name, AT_REMOVEDIR) }
-            } else {
-                if unlinkat(fd, name, 0) != 0 && Errno.current != .ENOENT {
-                    throw SystemCallError(call: "remove \(path)/\(name)", errno: .current)
-                }
-            }
-        }
-    }
-}
-
-extension FileSystem {
-    public static func rename(_ from: String, to: String) throws {
-        try Syscall.retrying("rename \(from) to \(to)") { Glibc.rename(from, to) }
-    }
-
-    public static func chmod(_ path: String, _ mode: mode_t) throws {
-        try Syscall.retrying("chmod \(path)") { Glibc.chmod(path, mode) }
-    }
-
-    /// Creates a symbolic link at `path` pointing to `target` (parent directories made).
-    public static func symlink(_ target: String, at path: String) throws {
-        try makeDirectories(parentOf: path)
-        try Syscall.retrying("symlink \(path)") { Glibc.symlink(target, path) }
-    }
-
-    /// mount(2) of a filesystem with data options.
-    public static func mount(source: String, target: String, type: String, options: String) throws {
-        try Syscall.retrying("mount \(type) on \(target)") { berth_mount(source, target, type, 0, options) }
-    }
-}
-
-extension FileSystem {
-    public enum Kind: Sendable, Equatable {
-        case missing, directory, symlink, other
-    }
-
-    /// What is at `path`, without following a final symlink (lstat).
-    public static func kind(_ path: String) -> Kind {
-        var st = stat()
-        guard lstat(path, &st) == 0 else { return .missing }
-        switch st.st_mode & S_IFMT {
-        case S_IFDIR: return .directory
-        case S_IFLNK: return .symlink
-        default: return .other
-        }
-    }
-
-    public static func setXattr(_ path: String, name: String, value: String) throws {
-        try Syscall.retrying("setxattr \(name) on \(path)") {
-            berth_lsetxattr(path, name, value, value.utf8.count)
-        }
-    }
-
-    /// mknod(2): a character or block device, or a fifo.
-    public static func makeNode(
-        _ path: String, mode: mode_t, character: Bool, fifo: Bool = false, major: UInt32, minor: UInt32
-    ) throws {
-        let type: mode_t = fifo ? S_IFIFO : (character ? S_IFCHR : S_IFBLK)
-        let dev = dev_t(major & 0xfff) << 8 | dev_t(minor & 0xff) | dev_t(minor & ~0xff) << 12
-        try Syscall.retrying("mknod \(path)") { Glibc.mknod(path, type | (mode & 0o7777), dev) }
-    }
-
-    public static func hardLink(_ target: String, at path: String) throws {
-        try Syscall.retrying("link \(path)") { Glibc.link(target, path) }
-    }
-
-    /// lchown(2): never through a symlink.
-    public static func changeOwner(_ path: String, uid: UInt32, gid: UInt32) throws {
-        try Syscall.retrying("chown \(path)") { Glibc.lchown(path, uid, gid) }
     }
 }

@@ -2,13 +2,15 @@ import CBerthSystem
 
 #if canImport(Glibc)
 import Glibc
+#elseif hasFeature(Embedded)
+import CBerthLibc
 #endif
 
 /// Process plumbing for the container monitor and the engine: pipes, spawning with chosen
 /// descriptors, reaping, signals. Everything returns typed errors; EINTR is retried.
 public enum Processes {
     /// A pipe whose both ends are close-on-exec (spawn hands ends to children explicitly).
-    public static func pipe() throws -> (read: Int32, write: Int32) {
+    public static func pipe() throws(SystemCallError) -> (read: Int32, write: Int32) {
         var fds: [Int32] = [-1, -1]
         try Syscall.retrying("pipe2") { berth_pipe2(&fds, O_CLOEXEC) }
         return (fds[0], fds[1])
@@ -19,7 +21,7 @@ public enum Processes {
     public static func spawn(
         _ argv: [String], stdin: Int32? = nil, stdout: Int32? = nil, stderr: Int32? = nil, inherit: [Int32] = [],
         environment: [String]? = nil, newSession: Bool = false
-    ) throws -> pid_t {
+    ) throws(SystemCallError) -> pid_t {
         precondition(!argv.isEmpty, "spawn needs a program")
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -37,7 +39,7 @@ public enum Processes {
     }
 
     /// prctl(PR_SET_CHILD_SUBREAPER): the container's process, once its runtime exits, becomes our child.
-    public static func becomeSubreaper() throws {
+    public static func becomeSubreaper() throws(SystemCallError) {
         try Syscall.retrying("prctl(PR_SET_CHILD_SUBREAPER)") { berth_set_child_subreaper() }
     }
 
@@ -47,7 +49,7 @@ public enum Processes {
     }
 
     /// Waits for `pid` (blocking) and returns its shell-style status.
-    public static func wait(_ pid: pid_t) throws -> Int32 {
+    public static func wait(_ pid: pid_t) throws(SystemCallError) -> Int32 {
         var status: Int32 = 0
         try Syscall.retrying("waitpid \(pid)") { waitpid(pid, &status, 0) }
         return shellStatus(status)
@@ -67,6 +69,9 @@ public enum Processes {
         }
     }
 
+    /// Ignores `sig` from now on (and in children until they exec; posix_spawn resets it, see `Subprocess`).
+    public static func ignoreSignal(_ sig: Int32) { _ = berth_ignore_signal(sig) }
+
     /// Whether a process exists and is not a zombie.
     public static func isAlive(_ pid: pid_t) -> Bool {
         guard pid > 0 else { return false }
@@ -79,7 +84,7 @@ public enum Processes {
     }
 
     /// Sends a signal; a process that is already gone counts as success.
-    public static func signal(_ pid: pid_t, _ sig: Int32) throws {
+    public static func signal(_ pid: pid_t, _ sig: Int32) throws(SystemCallError) {
         if kill(pid, sig) != 0 {
             let e = Errno.current
             if e != .ESRCH { throw SystemCallError(call: "kill \(pid)", errno: e) }
@@ -95,10 +100,10 @@ public enum Processes {
     }
 
     /// Reads what is available on a descriptor: bytes, or empty at end of file. EAGAIN gives nil.
-    public static func read(_ fd: Int32, max: Int = 65536) throws -> [UInt8]? {
+    public static func read(_ fd: Int32, max: Int = 65536) throws(SystemCallError) -> [UInt8]? {
         var buf = [UInt8](repeating: 0, count: max)
         while true {
-            let n = buf.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            let n = buf.withUnsafeMutableBytes { libcRead(fd, $0) }
             if n >= 0 { return Array(buf[0..<n]) }
             let e = Errno.current
             if e == .EINTR { continue }
@@ -114,10 +119,10 @@ public enum Processes {
     }
 
     /// Writes all of `bytes` (blocking descriptor).
-    public static func writeAll(_ fd: Int32, _ bytes: [UInt8]) throws {
+    public static func writeAll(_ fd: Int32, _ bytes: [UInt8]) throws(SystemCallError) {
         var sent = 0
         while sent < bytes.count {
-            let n = bytes[sent...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+            let n = bytes[sent...].withUnsafeBytes { libcWrite(fd, $0) }
             if n < 0 {
                 if Errno.current == .EINTR { continue }
                 throw SystemCallError(call: "write", errno: .current)
@@ -131,7 +136,7 @@ public enum Processes {
         var p = fds.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
         let n = poll(&p, nfds_t(p.count), timeoutMs)
         guard n > 0 else { return [] }
-        return p.filter { $0.revents != 0 }.map(\.fd)
+        return p.filter { $0.revents != 0 }.map { $0.fd }
     }
 
     /// poll(2) for readability on `readable` and writability on `writable`; returns the descriptors
@@ -141,13 +146,13 @@ public enum Processes {
         p += writable.map { pollfd(fd: $0, events: Int16(POLLOUT), revents: 0) }
         let n = poll(&p, nfds_t(p.count), timeoutMs)
         guard n > 0 else { return [] }
-        return p.filter { $0.revents != 0 }.map(\.fd)
+        return p.filter { $0.revents != 0 }.map { $0.fd }
     }
 
     /// A descriptor that becomes readable when a child of this process ends (a SIGCHLD handler writes
     /// to a pipe; see `berth_child_exit_pipe`), for a loop that polls descriptors and reaps children
     /// without waking up on a timer. Read it empty with `drainChildExits` before reaping.
-    public static func childExitDescriptor() throws -> Int32 {
+    public static func childExitDescriptor() throws(SystemCallError) -> Int32 {
         let fd = berth_child_exit_pipe()
         guard fd >= 0 else { throw SystemCallError(call: "sigaction SIGCHLD", errno: .current) }
         return fd
@@ -156,11 +161,16 @@ public enum Processes {
     /// Empties the `childExitDescriptor` pipe (non-blocking).
     public static func drainChildExits(_ fd: Int32) {
         var buf = [UInt8](repeating: 0, count: 64)
-        while buf.withUnsafeMutableBytes({ Glibc.read(fd, $0.baseAddress, $0.count) }) > 0 {}
+        while buf.withUnsafeMutableBytes({ libcRead(fd, $0) }) > 0 {}
     }
 
     public static func setNonBlocking(_ fd: Int32) {
-        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+        _ = berth_fcntl(fd, F_SETFL, berth_fcntl(fd, F_GETFL, 0) | O_NONBLOCK)
+    }
+
+    /// FD_CLOEXEC: the descriptor is not passed on to programs this process starts.
+    public static func setCloseOnExec(_ fd: Int32) {
+        _ = berth_fcntl(fd, F_SETFD, FD_CLOEXEC)
     }
 }
 
@@ -190,127 +200,10 @@ public enum WallClock {
     }
 }
 
-/// A chunk of a child's output: stream 1 is stdout, 2 is stderr (Docker's stdcopy numbering).
-public struct OutputChunk: Sendable {
-    public var stream: UInt8
-    public var bytes: [UInt8]
-
-    public init(stream: UInt8, bytes: [UInt8]) {
-        self.stream = stream
-        self.bytes = bytes
-    }
-}
-
-extension Processes {
-    /// Runs `argv` with its output streamed as it comes (read on a dedicated thread, so no shared
-    /// thread ever blocks). `onStart` gets the pid; `onExit` gets the shell-style status before the
-    /// stream finishes. `input` is written to stdin as it comes; stdin closes when it ends (no
-    /// input: stdin is closed at once).
-    public static func stream(
-        _ argv: [String], input: AsyncStream<[UInt8]>? = nil, onStart: @escaping @Sendable (pid_t) -> Void = { _ in },
-        onExit: @escaping @Sendable (Int32) -> Void
-    ) -> AsyncThrowingStream<OutputChunk, any Error> {
-        AsyncThrowingStream { continuation in
-            do {
-                let inp = try pipe()
-                let out = try pipe()
-                let err = try pipe()
-                let pid: pid_t
-                do {
-                    pid = try spawn(argv, stdin: inp.read, stdout: out.write, stderr: err.write)
-                } catch {
-                    for fd in [inp.read, inp.write, out.read, out.write, err.read, err.write] { Syscall.close(fd) }
-                    throw error
-                }
-                Syscall.close(inp.read)
-                Syscall.close(out.write)
-                Syscall.close(err.write)
-                onStart(pid)
-                if let input {
-                    // A writer thread: a process that does not read its stdin blocks only that thread.
-                    let box = BlockingQueue<[UInt8]>()
-                    Task {
-                        for await chunk in input { box.put(chunk) }
-                        box.close()
-                    }
-                    _ = try DedicatedThread.spawn(joinable: false) {
-                        while let chunk = box.take() {
-                            if (try? writeAll(inp.write, chunk)) == nil { break }
-                        }
-                        Syscall.close(inp.write)
-                    }
-                } else {
-                    Syscall.close(inp.write)
-                }
-                _ = try DedicatedThread.spawn(joinable: false) {
-                    var open: [Int32: UInt8] = [out.read: 1, err.read: 2]
-                    while !open.isEmpty {
-                        for fd in pollReadable(Array(open.keys), timeoutMs: 1000) {
-                            let bytes = (try? read(fd)) ?? []
-                            if bytes.isEmpty {
-                                Syscall.close(fd)
-                                open[fd] = nil
-                            } else {
-                                continuation.yield(OutputChunk(stream: open[fd] ?? 1, bytes: bytes))
-                            }
-                        }
-                    }
-                    let status = (try? wait(pid)) ?? 255
-                    onExit(status)
-                    continuation.finish()
-                }
-            } catch {
-                continuation.finish(throwing: error)
-            }
-        }
-    }
-}
-
 extension Processes {
     /// Closes every open descriptor of this process except `keep` (read from /proc/self/fd).
     public static func closeDescriptors(except keep: Set<Int32>) {
         let open = FileSystem.listDirectory("/proc/self/fd").compactMap { Int32($0) }
-        for fd in open where !keep.contains(fd) { Glibc.close(fd) }
-    }
-}
-
-/// A minimal thread-safe queue a dedicated thread blocks on (`take` returns nil once closed and empty).
-public final class BlockingQueue<T>: @unchecked Sendable {
-    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
-    private let cond = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
-    private var items: [T] = []
-    private var closed = false
-
-    public init() {
-        pthread_mutex_init(mutex, nil)
-        pthread_cond_init(cond, nil)
-    }
-
-    deinit {
-        pthread_cond_destroy(cond)
-        pthread_mutex_destroy(mutex)
-        cond.deallocate()
-        mutex.deallocate()
-    }
-
-    public func put(_ item: T) {
-        pthread_mutex_lock(mutex)
-        items.append(item)
-        pthread_cond_signal(cond)
-        pthread_mutex_unlock(mutex)
-    }
-
-    public func close() {
-        pthread_mutex_lock(mutex)
-        closed = true
-        pthread_cond_broadcast(cond)
-        pthread_mutex_unlock(mutex)
-    }
-
-    public func take() -> T? {
-        pthread_mutex_lock(mutex)
-        defer { pthread_mutex_unlock(mutex) }
-        while items.isEmpty && !closed { pthread_cond_wait(cond, mutex) }
-        return items.isEmpty ? nil : items.removeFirst()
+        for fd in open where !keep.contains(fd) { Syscall.close(fd) }
     }
 }

@@ -2,6 +2,8 @@ import CBerthSystem
 
 #if canImport(Glibc)
 import Glibc
+#elseif hasFeature(Embedded)
+import CBerthLibc
 #endif
 
 /// What a finished child process left behind.
@@ -29,8 +31,9 @@ public struct SubprocessResult: Sendable {
 /// namespaces: call inside `NetworkNamespace.run { }` to run a program in a container's network.
 public enum Subprocess {
     /// Runs `argv` (looked up in PATH when it has no `/`), feeds it `input`, and collects its output.
-    public static func run(_ argv: [String], input: [UInt8]? = nil, environment: [String]? = nil) throws
-        -> SubprocessResult
+    public static func run(
+        _ argv: [String], input: [UInt8]? = nil, environment: [String]? = nil
+    ) throws(SystemCallError) -> SubprocessResult
     {
         precondition(!argv.isEmpty, "Subprocess.run needs a program")
         var inPipe: [Int32] = [-1, -1]
@@ -48,7 +51,9 @@ public enum Subprocess {
         defer { posix_spawn_file_actions_destroy(&actions) }
         for (target, fd) in childEnds.enumerated() { posix_spawn_file_actions_adddup2(&actions, fd, Int32(target)) }
 
-        let spawned = Result { try spawn(argv, actions: &actions, environment: environment, newSession: false) }
+        let spawned = Result { () throws(SystemCallError) in
+            try spawn(argv, actions: &actions, environment: environment, newSession: false)
+        }
         for fd in childEnds { Syscall.close(fd) }
         let pid = try spawned.get()
 
@@ -59,7 +64,7 @@ public enum Subprocess {
             Syscall.close(parentEnds[0])
             parentEnds[0] = -1
         } else {
-            _ = fcntl(parentEnds[0], F_SETFL, O_NONBLOCK)
+            _ = berth_fcntl(parentEnds[0], F_SETFL, O_NONBLOCK)
         }
         var out: [UInt8] = []
         var err: [UInt8] = []
@@ -112,7 +117,7 @@ public enum Subprocess {
     /// child whatever the parent blocks, optionally a new session; PATH lookup for names without `/`.
     static func spawn(
         _ argv: [String], actions: inout posix_spawn_file_actions_t, environment: [String]?, newSession: Bool
-    ) throws -> pid_t {
+    ) throws(SystemCallError) -> pid_t {
         var attr = posix_spawnattr_t()
         posix_spawnattr_init(&attr)
         defer { posix_spawnattr_destroy(&attr) }
@@ -134,7 +139,7 @@ public enum Subprocess {
             if let cEnv {
                 posix_spawnp(&pid, argv[0], &actions, &attr, cArgs, cEnv)
             } else {
-                posix_spawnp(&pid, argv[0], &actions, &attr, cArgs, environ)
+                posix_spawnp(&pid, argv[0], &actions, &attr, cArgs, berth_environ())
             }
         if rc != 0 { throw SystemCallError(call: "run \(argv[0])", errno: Errno(rawValue: rc)) }
         return pid

@@ -2,6 +2,8 @@
 import Glibc
 #elseif canImport(Musl)
 import Musl
+#elseif hasFeature(Embedded)
+import CBerthLibc
 #endif
 
 /// The one place berth calls libc functions that report failure through `-1` and `errno`.
@@ -27,6 +29,14 @@ public enum Syscall {
 
     /// Closes a descriptor, ignoring EINTR (Linux always releases the descriptor, so retrying would be wrong).
     public static func close(_ fd: Int32) {
-        _ = Glibc.close(fd)
+        _ = libcClose(fd)
     }
 }
+
+// libc's read(2), write(2) and close(2) for the types whose own `read`, `write` and `close` hide them.
+// Not `Glibc.read`: berth-monitor's Embedded Swift build has no Glibc module (it imports CBerthLibc).
+func libcRead(_ fd: Int32, _ buffer: UnsafeMutableRawBufferPointer) -> Int {
+    read(fd, buffer.baseAddress, buffer.count)
+}
+func libcWrite(_ fd: Int32, _ buffer: UnsafeRawBufferPointer) -> Int { write(fd, buffer.baseAddress, buffer.count) }
+func libcClose(_ fd: Int32) -> Int32 { close(fd) }

@@ -2,26 +2,28 @@ import CBerthSystem
 
 #if canImport(Glibc)
 import Glibc
+#elseif hasFeature(Embedded)
+import CBerthLibc
 #endif
 
 /// Unix stream sockets by path (paths longer than `sun_path` work too): the console socket the
 /// runtime hands a terminal to, and a container's attach socket.
 public enum UnixSocket {
     /// A listening socket at `path` (a stale file is replaced; mode 0600).
-    public static func listen(_ path: String) throws -> Int32 {
+    public static func listen(_ path: String) throws(SystemCallError) -> Int32 {
         try Syscall.retrying("listen on \(path)") { berth_unix_listen(path) }
     }
 
-    public static func connect(_ path: String) throws -> Int32 {
+    public static func connect(_ path: String) throws(SystemCallError) -> Int32 {
         try Syscall.retrying("connect to \(path)") { berth_unix_connect(path) }
     }
 
-    public static func accept(_ fd: Int32) throws -> Int32 {
+    public static func accept(_ fd: Int32) throws(SystemCallError) -> Int32 {
         try Syscall.retrying("accept") { berth_accept(fd) }
     }
 
     /// One descriptor received with SCM_RIGHTS (close-on-exec).
-    public static func receiveDescriptor(_ fd: Int32) throws -> Int32 {
+    public static func receiveDescriptor(_ fd: Int32) throws(SystemCallError) -> Int32 {
         try Syscall.retrying("recvmsg (SCM_RIGHTS)") { berth_recv_fd(fd) }
     }
 
@@ -42,7 +44,7 @@ public enum Terminal {
         return berth_get_winsize(fd, &r, &c) == 0 ? (r, c) : nil
     }
 
-    public static func setSize(_ fd: Int32, rows: UInt16, cols: UInt16) throws {
+    public static func setSize(_ fd: Int32, rows: UInt16, cols: UInt16) throws(SystemCallError) {
         try Syscall.retrying("ioctl(TIOCSWINSZ)") { berth_set_winsize(fd, rows, cols) }
     }
 
@@ -64,10 +66,10 @@ public enum Terminal {
 
 extension Processes {
     /// Writes what a non-blocking descriptor takes now; returns how many bytes went (0 when full).
-    public static func writeSome(_ fd: Int32, _ bytes: ArraySlice<UInt8>) throws -> Int {
+    public static func writeSome(_ fd: Int32, _ bytes: ArraySlice<UInt8>) throws(SystemCallError) -> Int {
         guard !bytes.isEmpty else { return 0 }
         while true {
-            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+            let n = bytes.withUnsafeBytes { libcWrite(fd, $0) }
             if n >= 0 { return n }
             let e = Errno.current
             if e == .EINTR { continue }

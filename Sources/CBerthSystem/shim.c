@@ -12,7 +12,7 @@
 
 int berth_setns(int fd, int nstype) { return setns(fd, nstype); }
 int berth_unshare(int flags) { return unshare(flags); }
-pid_t berth_gettid(void) { return (pid_t)syscall(SYS_gettid); }
+int berth_gettid(void) { return (int)syscall(SYS_gettid); }
 int berth_mount(const char *source, const char *target, const char *fstype, unsigned long flags, const void *data) {
     return mount(source, target, fstype, flags, data);
 }
@@ -34,7 +34,7 @@ int berth_pipe2(int fds[2], int flags) { return pipe2(fds, flags); }
 #ifndef SYS_pidfd_open
 #define SYS_pidfd_open 434
 #endif
-int berth_pidfd_open(pid_t pid) { return (int)syscall(SYS_pidfd_open, pid, 0); }
+int berth_pidfd_open(int pid) { return (int)syscall(SYS_pidfd_open, pid, 0); }
 int berth_is_nsfs(const char *path) {
     struct statfs st;
     if (statfs(path, &st) != 0) return -1;
@@ -246,6 +246,11 @@ int berth_child_exit_pipe(void) {
     }
     return fds[0];
 }
+
+int berth_open(const char *path, int flags, unsigned int mode) { return open(path, flags, (mode_t)mode); }
+int berth_fcntl(int fd, int cmd, int arg) { return fcntl(fd, cmd, arg); }
+char **berth_environ(void) { return environ; }
+int berth_ignore_signal(int sig) { return signal(sig, SIG_IGN) == SIG_ERR ? -1 : 0; }
 
 #include <malloc.h>
 int berth_malloc_trim(void) { return malloc_trim(0); }

@@ -1,17 +1,20 @@
 #ifndef CBERTHSYSTEM_H
 #define CBERTHSYSTEM_H
-// The few libc calls Swift's Glibc module does not expose (they sit behind _GNU_SOURCE),
-// wrapped as plain functions. Everything else is called from Swift through BerthSystem.
-#include <sys/types.h>
+// The few libc calls Swift's Glibc module does not expose (they sit behind _GNU_SOURCE, or are
+// variadic or macros), wrapped as plain functions. Everything else is called from Swift through
+// BerthSystem. No libc header is included here (pid_t is int): berth-monitor, built with Embedded
+// Swift, imports libc's headers through its own module (CBerthLibc), and two modules that both
+// include them clash there.
+#include <stddef.h>
 
 int berth_setns(int fd, int nstype);
 int berth_unshare(int flags);
-pid_t berth_gettid(void);
+int berth_gettid(void);
 int berth_mount(const char *source, const char *target, const char *fstype, unsigned long flags, const void *data);
 int berth_umount2(const char *target, int flags);
 int berth_pipe2(int fds[2], int flags);
 /// pidfd_open(2): a descriptor that polls readable once the process has ended (-1 with errno).
-int berth_pidfd_open(pid_t pid);
+int berth_pidfd_open(int pid);
 /// 1 if path is on nsfs (a namespace pin), 0 if not, -1 with errno on failure.
 int berth_is_nsfs(const char *path);
 
@@ -33,7 +36,6 @@ int berth_mnt_detach(void);
 /// prctl(PR_SET_CHILD_SUBREAPER, 1): orphaned descendants are re-parented to the caller.
 int berth_set_child_subreaper(void);
 int berth_set_pdeathsig(int sig);
-#include <stddef.h>
 int berth_lsetxattr(const char *path, const char *name, const void *value, size_t size);
 
 int berth_unix_listen(const char *path);
@@ -52,6 +54,14 @@ int berth_nft_run(const char *commands, int json, int handles, char **out, char 
 /// and returns the pipe's read end (or -1 with errno): poll(2) on it wakes up when a child ends, so a
 /// process that waits for children and descriptors together can block without a timeout. Once per process.
 int berth_child_exit_pipe(void);
+/// open(2) and fcntl(2) with an int argument: Swift imports neither variadic function (the Glibc
+/// module wraps them; Embedded Swift has no Glibc module).
+int berth_open(const char *path, int flags, unsigned int mode);
+int berth_fcntl(int fd, int cmd, int arg);
+/// The process's environment (`environ`), for posix_spawn.
+char **berth_environ(void);
+/// signal(sig, SIG_IGN) (SIG_IGN is a cast macro Swift cannot import).
+int berth_ignore_signal(int sig);
 /// malloc_trim(0): returns freed heap memory to the kernel.
 int berth_malloc_trim(void);
 #endif

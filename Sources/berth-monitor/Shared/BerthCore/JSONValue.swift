@@ -1,0 +1,1 @@
+../../../BerthCore/JSONValue.swift

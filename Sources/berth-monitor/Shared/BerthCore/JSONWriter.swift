@@ -1,0 +1,1 @@
+../../../BerthCore/JSONWriter.swift

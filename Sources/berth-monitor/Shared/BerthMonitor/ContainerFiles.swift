@@ -1,0 +1,1 @@
+../../../BerthMonitor/ContainerFiles.swift

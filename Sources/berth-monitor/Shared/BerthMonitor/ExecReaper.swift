@@ -1,0 +1,1 @@
+../../../BerthMonitor/ExecReaper.swift

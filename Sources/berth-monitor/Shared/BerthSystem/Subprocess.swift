@@ -1,0 +1,1 @@
+../../../BerthSystem/Subprocess.swift

@@ -28,10 +28,13 @@ public struct ContainerMonitor {
     /// `--notify=FD`: a pipe closed once `state.json` says running (or exited), so berthd waits for
     /// that without polling the file.
     public var notifyFd: Int32?
+    /// `--exited=FD`: a pipe closed once `state.json` says exited, before the runtime's delete, so
+    /// berthd releases the container's network and files while the runtime cleans up its cgroup.
+    public var exitedFd: Int32?
 
     public init(
         files: ContainerFiles, runtime: OCIRuntime, holdFds: [Int32], tty: Bool = false, openStdin: Bool = false,
-        notifyFd: Int32? = nil
+        notifyFd: Int32? = nil, exitedFd: Int32? = nil
     ) {
         self.files = files
         self.runtime = runtime
@@ -39,15 +42,18 @@ public struct ContainerMonitor {
         self.tty = tty
         self.openStdin = openStdin
         self.notifyFd = notifyFd
+        self.exitedFd = exitedFd
     }
 
-    /// Parses `berth-monitor DIR ID RUNTIME-NAME RUNTIME-PATH RUNTIME-ROOT [--tty] [--stdin] [--notify=FD] [FD,FD…]`.
+    /// Parses `berth-monitor DIR ID RUNTIME-NAME RUNTIME-PATH RUNTIME-ROOT [--tty] [--stdin] [--notify=FD]
+    /// [--exited=FD] [FD,FD…]`.
     public static func fromArguments(_ args: [String]) -> ContainerMonitor? {
         guard args.count >= 6 else { return nil }
         var fds: [Int32] = []
         var tty = false
         var stdin = false
         var notify: Int32?
+        var exited: Int32?
         for a in args.dropFirst(6) {
             switch a {
             case "--tty": tty = true
@@ -55,6 +61,9 @@ public struct ContainerMonitor {
             case _ where a.hasPrefix("--notify="):
                 guard let fd = Int32(a.dropFirst("--notify=".count)) else { return nil }
                 notify = fd
+            case _ where a.hasPrefix("--exited="):
+                guard let fd = Int32(a.dropFirst("--exited=".count)) else { return nil }
+                exited = fd
             default:
                 let parsed = a.split(separator: ",").map { Int32($0) }
                 guard !parsed.contains(nil) else { return nil }
@@ -64,7 +73,7 @@ public struct ContainerMonitor {
         return ContainerMonitor(
             files: ContainerFiles(directory: args[1], id: args[2]),
             runtime: OCIRuntime(name: args[3], path: args[4], root: args[5]), holdFds: fds, tty: tty, openStdin: stdin,
-            notifyFd: notify)
+            notifyFd: notify, exitedFd: exited)
     }
 
     public func arguments(monitorPath: String) -> [String] {
@@ -72,6 +81,7 @@ public struct ContainerMonitor {
         if tty { args.append("--tty") }
         if openStdin { args.append("--stdin") }
         if let fd = notifyFd { args.append("--notify=\(fd)") }
+        if let fd = exitedFd { args.append("--exited=\(fd)") }
         if !holdFds.isEmpty { args.append(holdFds.map(String.init).joined(separator: ",")) }
         return args
     }
@@ -81,8 +91,9 @@ public struct ContainerMonitor {
         let me = getpid()
         // Whatever berthd had open (its API connections, sockets) must not stay open here: a client
         // waiting for its reply to end would wait for as long as the container runs.
-        Processes.closeDescriptors(except: Set([0, 1, 2] + holdFds + (notifyFd.map { [$0] } ?? [])))
-        if let fd = notifyFd { Processes.setCloseOnExec(fd) }
+        let signals = [notifyFd, exitedFd].compactMap { $0 }
+        Processes.closeDescriptors(except: Set([0, 1, 2] + holdFds + signals))
+        for fd in signals { Processes.setCloseOnExec(fd) }
         for fd in holdFds { Processes.setCloseOnExec(fd) }
         Processes.ignoreSignal(SIGPIPE)
         // berthd stopping must not stop the monitor: it ignores the usual terminal signals.
@@ -211,11 +222,14 @@ public struct ContainerMonitor {
         for p in pumps { p.flush(into: log) }
         io.close()
         let oom = oomKilled()
-        _ = try? Subprocess.run(runtime.deleteArguments(id: files.id, force: true))
         try? MonitorState(
             status: .exited, monitorPid: me, pid: pid, startedAt: startedAt, finishedAt: WallClock.rfc3339(),
             exitCode: exitCode, oomKilled: oom && exitCode == 137
         ).write(files.state)
+        // berthd finishes the exit (network, rootfs, --rm) while the runtime deletes its record and
+        // cgroup; berthd leaves that delete to us while we run.
+        if let fd = exitedFd { Syscall.close(fd) }
+        _ = try? Subprocess.run(runtime.deleteArguments(id: files.id, force: true))
         return 0
     }
 

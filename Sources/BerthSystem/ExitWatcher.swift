@@ -55,6 +55,13 @@ public final class ExitWatcher: @unchecked Sendable {
             onExit(key, pid)
             return
         }
+        watch(key, descriptor: fd, pid: pid)
+    }
+
+    /// Watches a descriptor that becomes readable (or hung up) when something about `pid` ended: a
+    /// pipe whose writer closes it, say. Reported once like an exit, as `(key, pid)`; the watcher
+    /// owns and closes `fd`.
+    public func watch(_ key: String, descriptor fd: Int32, pid: pid_t) {
         _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
         let old = state.withLock { s -> Int32? in
             if s.stopping { return fd }

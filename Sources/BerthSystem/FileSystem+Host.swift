@@ -46,7 +46,7 @@ extension FileSystem {
             try Syscall.retrying("remove \(path)") { unlink(path) }
             return
         }
-        let fd = try Syscall.retrying("open \(path)") { open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
+        let fd = try FileSystem.open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
         var mounts: [String] = []
         defer { Syscall.close(fd) }
         try removeContents(of: fd, path: path, device: st.st_dev, mounts: &mounts)

@@ -324,8 +324,10 @@ import Testing
         }
         #expect(seen == "2 exited")
         try await Task.sleep(for: .seconds(1))
-        #expect(try await d.inspect("flaky", "{{.RestartCount}} {{.State.Status}} {{.State.ExitCode}}") == "2 exited 1")
-        #expect(try await d.ok(["logs", "flaky"]) == "run\nrun\nrun")
+        let settledState = try await d.inspect("flaky", "{{.RestartCount}} {{.State.Status}} {{.State.ExitCode}}")
+        #expect(settledState == "2 exited 1", "\(settledState)")
+        let flakyLogs = try await d.ok(["logs", "flaky"])
+        #expect(flakyLogs == "run\nrun\nrun", "\(flakyLogs)")
         #expect(
             try await d.inspect(
                 "flaky", "{{.HostConfig.RestartPolicy.Name}}:{{.HostConfig.RestartPolicy.MaximumRetryCount}}")

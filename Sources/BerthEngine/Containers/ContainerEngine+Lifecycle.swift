@@ -17,7 +17,9 @@ extension ContainerEngine {
     /// polled, however many containers run.
     public func startWatcher() {
         guard exitWatcher == nil else { return }
-        exitWatcher = try? ExitWatcher { [weak self] id, pid in
+        exitWatcher = try? ExitWatcher { [weak self] key, pid in
+            // "<id> exited": the monitor recorded the exit and is deleting the runtime's record.
+            let id = String(key.split(separator: " ").first ?? "")
             Task { await self?.monitorEnded(id, pid: pid) }
         }
     }
@@ -29,16 +31,26 @@ extension ContainerEngine {
 
     /// Watches a running container's monitor (after start, and for containers adopted at boot).
     /// Without a watcher (it could not start), `wait`/`stop` still see exits: they check on demand.
-    func watchMonitor(_ c: ContainerRecord) {
+    /// `exited`: the pipe a monitor started by this berthd closes once it recorded the exit, before
+    /// the runtime's delete; the exit is finished from then on, the monitor reaped when it ends.
+    func watchMonitor(_ c: ContainerRecord, exited: Int32? = nil) {
         startWatcher()
-        exitWatcher?.watch(c.id, pid: pid_t(c.monitorPid))
+        guard let watcher = exitWatcher else {
+            if let exited { Syscall.close(exited) }
+            return
+        }
+        if let exited { watcher.watch(c.id + " exited", descriptor: exited, pid: pid_t(c.monitorPid)) }
+        watcher.watch(c.id, pid: pid_t(c.monitorPid))
     }
 
     func monitorEnded(_ id: String, pid: pid_t) async {
         // Reap the monitor if it is our child (started by this berthd); only that pid, never
-        // waitpid(-1), which would steal exit statuses of other children (exec, nft).
+        // waitpid(-1), which would steal exit statuses of other children (exec, nft). Still running
+        // (it only said the container exited): reaped when its pidfd reports it.
         var status: Int32 = 0
-        _ = waitpid(pid, &status, WNOHANG)
+        if waitpid(pid, &status, WNOHANG) == pid || !Processes.isAlive(pid) {
+            if exitingMonitors.removeValue(forKey: id) != nil { changes.signal(id) }
+        }
         await checkExit(id)
     }
 
@@ -46,13 +58,29 @@ extension ContainerEngine {
     /// container is (now) not running.
     @discardableResult
     func checkExit(_ id: String) async -> Bool {
+        // Several callers may notice one exit (the monitor's exited pipe, then its end; wait, stop):
+        // one finishes it, the others wait for that, so it is finished (and restarted) once.
+        if finishingExits.contains(id) {
+            while finishingExits.contains(id) {
+                let generation = changes.generation
+                await changes.wait(for: id, since: generation, timeout: .milliseconds(50))
+            }
+            return true
+        }
         guard let c = try? store.read({ tx in try tx.container(id: id) }) else { return true }
         guard c.state == .running else { return true }
         var status: Int32 = 0
         _ = waitpid(pid_t(c.monitorPid), &status, WNOHANG)
         let state = MonitorState.read(files(c.id).state)
         if state?.status == .exited || !Processes.isAlive(Int32(c.monitorPid)) {
-            exitWatcher?.unwatch(c.id)
+            // The monitor stays watched until it ends: it is reaped then.
+            exitWatcher?.unwatch(c.id + " exited")
+            if Processes.isAlive(Int32(c.monitorPid)) { exitingMonitors[c.id] = Int32(c.monitorPid) }
+            finishingExits.insert(c.id)
+            defer {
+                finishingExits.remove(c.id)
+                changes.signal(c.id)
+            }
             await finishExit(c, state: state)
             return true
         }
@@ -93,7 +121,9 @@ extension ContainerEngine {
         if !c.namedNetns.isEmpty, (try? NetworkNamespace(path: c.namedNetns).delete()) != nil { c.namedNetns = "" }
         if !c.sandbox.isEmpty, (try? NetworkNamespace(path: c.sandbox).delete()) != nil { c.sandbox = "" }
         if c.rootfsMounted, (try? OverlayRootfs.unmount(files(c.id).rootfs)) != nil { c.rootfsMounted = false }
-        // The runtime's cgroup goes with `runtime delete` (done by the monitor); make sure.
+        // The runtime's cgroup goes with `runtime delete`, which the monitor does after it recorded
+        // the exit; make sure, unless that monitor is still at it.
+        if let monitor = exitingMonitors[c.id], Processes.isAlive(monitor) { return }
         try? config.runtime.delete(id: c.id, force: true)
     }
 

@@ -26,6 +26,17 @@ extension ContainerEngine {
         let spec = try spec(of: c)
         let image = try images.resolve(spec.imageId)
         let f = files(c.id)
+        // The last run's monitor may still be deleting the runtime's record of this id (it does that
+        // after it recorded the exit): a restart waits for it, ten seconds at most.
+        let deadline = WallClock.nowNanoseconds() + 10_000_000_000
+        while let monitor = exitingMonitors[c.id], Processes.isAlive(monitor), WallClock.nowNanoseconds() < deadline {
+            let generation = changes.generation
+            await changes.wait(for: c.id, since: generation, timeout: .milliseconds(20))
+        }
+        c = try container(c.id)
+        guard c.state == .created || c.state == .exited else {
+            throw BerthError.conflict("container \(c.name) is \(c.state.rawValue); wait until it is done")
+        }
         let rollback = Rollback()
         do {
             c.state = .starting
@@ -115,7 +126,9 @@ extension ContainerEngine {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
             try FileSystem.writeFile(f.configJSON, Array(try encoder.encode(oci)), mode: 0o600)
-            // 6. The monitor, holding the published ports' reservations.
+            // 6. The monitor, holding the published ports' reservations. A runtime record left by a
+            // monitor that died while deleting it would make the runtime refuse the id.
+            try? config.runtime.delete(id: c.id, force: true)
             unlink(f.state)
             unlink(f.pidFile)
             let held = await networks.portDescriptors(owner: c.id)
@@ -123,20 +136,24 @@ extension ContainerEngine {
             // wakes at that moment instead of polling state.json.
             let notify = try Processes.pipe()
             defer { Syscall.close(notify.read) }
+            // And this one once it recorded the exit (see `watchMonitor`).
+            let exited = try Processes.pipe()
+            var exitedRead: Int32? = exited.read
+            defer { if let fd = exitedRead { Syscall.close(fd) } }
             let monitor = ContainerMonitor(
                 files: f, runtime: config.runtime, holdFds: held, tty: spec.tty, openStdin: spec.openStdin,
-                notifyFd: notify.write)
+                notifyFd: notify.write, exitedFd: exited.write)
             let log = try ContainerEngine.openAppend(f.monitorLog)
             defer { Syscall.close(log) }
             let monitorPid: pid_t
             do {
+                defer {
+                    Syscall.close(notify.write)
+                    Syscall.close(exited.write)
+                }
                 monitorPid = try Processes.spawn(
                     monitor.arguments(monitorPath: config.monitorPath), stdin: nil,
-                    stdout: log, stderr: log, inherit: held + [notify.write], newSession: true)
-                Syscall.close(notify.write)
-            } catch {
-                Syscall.close(notify.write)
-                throw error
+                    stdout: log, stderr: log, inherit: held + [notify.write, exited.write], newSession: true)
             }
             c.monitorPid = Int(monitorPid)
             try save(c)
@@ -158,7 +175,8 @@ extension ContainerEngine {
             c.exitCode = 0
             try save(c)
             rollback.commit()
-            watchMonitor(c)
+            watchMonitor(c, exited: exitedRead)
+            exitedRead = nil  // the watcher owns it now
         } catch {
             c.error = "\(error)"
             // Endpoints first (they live in the namespace the undo stack removes); disconnect is async,

@@ -46,6 +46,10 @@ public actor ContainerEngine {
     public nonisolated let images: ImageStore
     var execs: [String: ExecSession] = [:]
     var exitWatcher: ExitWatcher?
+    /// Monitors that recorded their container's exit and are still deleting the runtime's record.
+    var exitingMonitors: [String: Int32] = [:]
+    /// Containers whose exit `checkExit` is finishing right now.
+    var finishingExits: Set<String> = []
     /// Wakes `wait`, `stop` and `logs -f` when a record changes (see `saved`).
     nonisolated let changes = RecordChanges()
     /// Exit codes of the last containers removed by `--rm`, for `wait` callers that come just after

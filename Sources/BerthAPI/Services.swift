@@ -89,6 +89,9 @@ public struct OutputFrame: Sendable, Equatable {
 /// What the API server needs from the engine for `/containers` and `/exec`.
 public protocol ContainerService: Sendable {
     func createContainer(_ request: ContainerCreateRequest, name: String?) async throws -> ContainerCreateResponse
+    /// `createContainer`, given also the body's JSON text as the client sent it (kept for inspect as is,
+    /// instead of encoding the decoded request again: the JSON of a thousand published ports).
+    func createContainer(_ request: ContainerCreateRequest, json: String, name: String?) async throws -> ContainerCreateResponse
     func startContainer(_ ref: String) async throws
     func stopContainer(_ ref: String, timeout: Int?) async throws
     func restartContainer(_ ref: String, timeout: Int?) async throws

@@ -8,7 +8,14 @@ enum ContainerRoutes {
         [
             Route("POST", "/containers/create") { req in
                 let body = try req.decode(ContainerCreateRequest.self)
-                return try .json(try await containers.createContainer(body, name: req.query["name"]), status: 201)
+                // The text is kept as sent when it is plain UTF-8 (JSON may also come as UTF-16/32).
+                let r: ContainerCreateResponse
+                if !req.body.contains(0), let json = String(validating: req.body, as: UTF8.self) {
+                    r = try await containers.createContainer(body, json: json, name: req.query["name"])
+                } else {
+                    r = try await containers.createContainer(body, name: req.query["name"])
+                }
+                return try .json(r, status: 201)
             },
             Route("GET", "/containers/json") { req in
                 let filters = try ContainerFilters.parse(json: req.query["filters"])

@@ -18,7 +18,10 @@ public enum Identifier {
 
     /// Whether `text` looks like a (possibly shortened) hex identifier.
     public static func isHexPrefix(_ text: String) -> Bool {
-        !text.isEmpty && text.count <= 64 && text.allSatisfy { $0.isHexDigit && !$0.isUppercase }
+        // Bytes, not Characters: called once per published port when a firewall state is checked.
+        let utf8 = text.utf8
+        return !utf8.isEmpty && utf8.count <= 64
+            && utf8.allSatisfy { ($0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9")) || ($0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "f")) }
     }
 }
 

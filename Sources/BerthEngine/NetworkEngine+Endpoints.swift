@@ -68,11 +68,9 @@ extension NetworkEngine {
             // A port berth itself publishes is named with its owner (its socket is held elsewhere).
             // (Read only when there are ports to check: with many containers it is every mapping.)
             let published = request.ports.isEmpty ? ([], []) : try store.read { tx in (try tx.portMappings(), try tx.endpoints()) }
+            let index = PublishedPortIndex(published.0)
             func clash(_ p: PortRequest, _ port: UInt16) -> PortMappingRecord? {
-                let hostIP = p.hostIP?.description ?? ""
-                return published.0.first {
-                    $0.proto == p.proto && $0.hostPort == Int(port) && ($0.hostIP == hostIP || $0.hostIP.isEmpty || hostIP.isEmpty)
-                }
+                index.clash(proto: p.proto, hostIP: p.hostIP?.description ?? "", port: Int(port))
             }
             for p in request.ports where p.hostPort != 0 && p.hostPortEnd <= p.hostPort {
                 if let clash = clash(p, p.hostPort) {
@@ -82,6 +80,12 @@ extension NetworkEngine {
                 }
             }
             var mappings: [PortMappingRecord] = []
+            mappings.reserveCapacity(request.ports.count)
+            // What to close if a later step fails: one undo step for all of this endpoint's ports.
+            var reserved: [PortReservations.Key] = []
+            reserved.reserveCapacity(request.ports.count)
+            rollback.add("host ports of \(request.ownerName)") { [ports] in ports.release(reserved) }
+            let containerIP = address.description
             for p in request.ports {
                 let port: UInt16
                 if p.hostPortEnd > p.hostPort {
@@ -101,23 +105,23 @@ extension NetworkEngine {
                 } else {
                     port = try ports.reserve(proto: p.proto, hostIP: p.hostIP, port: p.hostPort, owner: request.ownerName)
                 }
-                rollback.add("host port \(p.proto)/\(port)") { [ports] in ports.release(proto: p.proto, hostIP: p.hostIP, port: port) }
+                reserved.append(PortReservations.Key(proto: p.proto, hostIP: p.hostIP, port: port))
                 mappings.append(
                     PortMappingRecord(
                         endpointId: id, networkId: n.id, proto: p.proto, hostIP: p.hostIP?.description ?? "",
-                        hostPort: Int(port), containerIP: address.description, containerPort: Int(p.containerPort)))
+                        hostPort: Int(port), containerIP: containerIP, containerPort: Int(p.containerPort)))
             }
+            // Ports published since the read above (another connect) are refused here, inside the write.
+            // Consecutive ports (in request order) become one stored row each run.
             try store.write { [mappings] tx in
-                let published = try tx.portMappings()
+                let index = PublishedPortIndex(try tx.portMappings())
                 for m in mappings {
-                    if let clash = published.first(where: {
-                        $0.proto == m.proto && $0.hostPort == m.hostPort && ($0.hostIP == m.hostIP || $0.hostIP.isEmpty || m.hostIP.isEmpty)
-                    }) {
+                    if let clash = index.clash(proto: m.proto, hostIP: m.hostIP, port: m.hostPort) {
                         throw BerthError.conflict(
                             "host port \(m.hostPort)/\(m.proto) is already published by endpoint \(Identifier.short(clash.endpointId)); choose another host port")
                     }
-                    try tx.insert(m)
                 }
+                try tx.insert(portMappings: mappings)
             }
             // 3. Kernel: the veth pair, addresses, routes.
             FaultInjection.point("endpoint-connect:before-veth")
@@ -183,9 +187,7 @@ extension NetworkEngine {
             try syncFirewall()
         } catch { failures.append("rules: \(error)") }
         do { try kernel.deleteLink(ep.hostInterface) } catch { failures.append("veth \(ep.hostInterface): \(error)") }
-        for m in mappings {
-            ports.release(proto: m.proto, hostIP: IPv4Address(m.hostIP), port: UInt16(m.hostPort))
-        }
+        ports.release(NetworkEngine.reservationKeys(mappings))
         if !failures.isEmpty {
             throw BerthError(
                 .system, "endpoint of \(ep.ownerName) was only partly removed; berth will finish when it restarts",
@@ -201,22 +203,34 @@ extension NetworkEngine {
 
     /// The reservation sockets of every port published by `owner`'s endpoints.
     public func portDescriptors(owner: String) -> [Int32] {
-        let eps = (try? endpoints(owner: owner)) ?? []
-        return eps.flatMap { ep in
-            ((try? portMappings(endpoint: ep.id)) ?? []).compactMap {
-                ports.descriptor(proto: $0.proto, hostIP: IPv4Address($0.hostIP), port: UInt16($0.hostPort))
-            }
-        }
+        ports.descriptors(NetworkEngine.reservationKeys(ownerPortMappings(owner)))
     }
 
     /// `owner`'s monitor now holds its ports: berthd closes its own copies, so the ports are released
     /// exactly when the container stops (the monitor exits), even while berthd is down.
     public func handOverPorts(owner: String) {
-        let eps = (try? endpoints(owner: owner)) ?? []
-        for ep in eps {
-            for m in (try? portMappings(endpoint: ep.id)) ?? [] {
-                ports.handedOver(proto: m.proto, hostIP: IPv4Address(m.hostIP), port: UInt16(m.hostPort))
+        ports.handedOver(NetworkEngine.reservationKeys(ownerPortMappings(owner)))
+    }
+
+    /// Every port published by `owner`'s endpoints, one record per port.
+    func ownerPortMappings(_ owner: String) -> [PortMappingRecord] {
+        (try? store.read { tx in
+            try tx.endpoints(owner: owner).flatMap { try tx.portMappings(endpoint: $0.id) }
+        }) ?? []
+    }
+
+    /// The reservation keys of `mappings` (host address text parsed once per distinct address).
+    static func reservationKeys(_ mappings: [PortMappingRecord]) -> [PortReservations.Key] {
+        var addresses: [String: IPv4Address?] = [:]
+        return mappings.map { m in
+            let ip: IPv4Address?
+            if let known = addresses[m.hostIP] {
+                ip = known
+            } else {
+                ip = IPv4Address(m.hostIP)
+                addresses[m.hostIP] = ip
             }
+            return PortReservations.Key(proto: m.proto, hostIP: ip, port: UInt16(truncatingIfNeeded: m.hostPort))
         }
     }
 
@@ -238,7 +252,7 @@ extension NetworkEngine {
 
     /// Rebuilds the whole firewall state from the store and applies it as one atomic batch.
     func syncFirewall() throws {
-        let (nets, maps) = try store.read { tx in (try tx.networks(), try tx.portMappings()) }
+        let (nets, maps) = try store.read { tx in (try tx.networks(), try tx.portMappingRows()) }
         let networks: [FirewallNetwork] = nets.compactMap { n in
             guard n.driver == "bridge", n.state != .removing, let b = n.bridge, let bridge = try? InterfaceName(validating: b),
                 let plan = try? addressingPlan(of: n)
@@ -246,14 +260,41 @@ extension NetworkEngine {
             return FirewallNetwork(id: n.id, bridge: bridge, subnet: plan.subnet, gateway: plan.gateway, internal: n.internal)
         }
         let live = Set(networks.map(\.id))
-        let ports: [PublishedPort] = maps.compactMap { m in
-            guard live.contains(m.networkId), let cip = IPv4Address(m.containerIP), let proto = TransportProtocol(rawValue: m.proto),
-                let hp = UInt16(exactly: m.hostPort), let cp = UInt16(exactly: m.containerPort)
-            else { return nil }
-            return PublishedPort(
-                networkId: m.networkId, endpointId: m.endpointId, proto: proto, hostIP: IPv4Address(m.hostIP),
-                hostPort: hp, containerIP: cip, containerPort: cp)
+        // Rows may cover runs of ports: addresses are parsed once per row, then every port expanded.
+        var ports: [PublishedPort] = []
+        for m in maps {
+            guard live.contains(m.networkId), let cip = IPv4Address(m.containerIP), let proto = TransportProtocol(rawValue: m.proto)
+            else { continue }
+            let hostIP = IPv4Address(m.hostIP)
+            for i in 0..<max(m.count, 1) {
+                guard let hp = UInt16(exactly: m.hostPort + i), let cp = UInt16(exactly: m.containerPort + i) else { continue }
+                ports.append(
+                    PublishedPort(
+                        networkId: m.networkId, endpointId: m.endpointId, proto: proto, hostIP: hostIP,
+                        hostPort: hp, containerIP: cip, containerPort: cp))
+            }
         }
         try firewall.applyFollowingHostPolicy(FirewallState(table: config.firewallTable, networks: networks, ports: ports))
+    }
+}
+
+/// Published ports by protocol and host port, to find the mapping a new port would clash with in
+/// one hash lookup (a container publishing a thousand ports next to a thousand others).
+struct PublishedPortIndex {
+    private struct Slot: Hashable {
+        let proto: String
+        let port: Int
+    }
+    private var byPort: [Slot: [PortMappingRecord]] = [:]
+
+    init(_ mappings: [PortMappingRecord]) {
+        byPort.reserveCapacity(mappings.count)
+        for m in mappings { byPort[Slot(proto: m.proto, port: m.hostPort), default: []].append(m) }
+    }
+
+    /// The mapping already publishing `port` for `proto` on `hostIP` ("" = every address): same
+    /// address, or either side on every address.
+    func clash(proto: String, hostIP: String, port: Int) -> PortMappingRecord? {
+        byPort[Slot(proto: proto, port: port)]?.first { $0.hostIP == hostIP || $0.hostIP.isEmpty || hostIP.isEmpty }
     }
 }

@@ -156,22 +156,40 @@ public enum RulesetBuilder {
         guard old.table == new.table, old.hostForwardPolicyIsDrop == new.hostForwardPolicyIsDrop,
             old.networks.sorted(by: { $0.id < $1.id }) == new.networks.sorted(by: { $0.id < $1.id })
         else { return nil }
-        func element(_ p: PublishedPort, _ state: FirewallState) -> (map: String, key: String, text: String) {
-            let map = "pub-\(p.proto)" + (p.specificHostIP == nil ? "" : "-addr")
-            return (map, elementKey(p), elementText(p, state))
+        // Elements compare as values (what their text is made of: map, key, owner, target); text is
+        // built only for the ones that changed, so a change costs its own ports, not every port's.
+        struct Element: Hashable {
+            let proto: TransportProtocol
+            let hostIP: IPv4Address?
+            let hostPort: UInt16
+            let owner: Substring
+            let containerIP: IPv4Address
+            let containerPort: UInt16
+
+            init(_ p: PublishedPort) {
+                proto = p.proto
+                hostIP = p.specificHostIP
+                hostPort = p.hostPort
+                owner = p.endpointId.prefix(12)
+                containerIP = p.containerIP
+                containerPort = p.containerPort
+            }
+
+            var map: String { "pub-\(proto)" + (hostIP == nil ? "" : "-addr") }
         }
-        let before = publishable(old).map { element($0, old) }
-        let after = publishable(new).map { element($0, new) }
-        let beforeTexts = Set(before.map { $0.map + " " + $0.text })
-        let afterTexts = Set(after.map { $0.map + " " + $0.text })
+        let before = publishable(old)
+        let after = publishable(new)
+        let beforeSet = Set(before.map(Element.init))
+        let afterSet = Set(after.map(Element.init))
+        let removed = before.filter { !afterSet.contains(Element($0)) }
+        let added = after.filter { !beforeSet.contains(Element($0)) }
         // One command per map and direction (nft parses one long element list far faster than many
         // commands), deletions first so a key whose value changed is replaced.
         var out = ""
-        let removed = before.filter { !afterTexts.contains($0.map + " " + $0.text) }
-        let added = after.filter { !beforeTexts.contains($0.map + " " + $0.text) }
-        for (verb, list, item) in [("delete", removed, \(map: String, key: String, text: String).key), ("add", added, \.text)] {
-            for map in Set(list.map(\.map)).sorted() {
-                let items = list.filter { $0.map == map }.map { $0[keyPath: item] }
+        for (verb, list) in [("delete", removed), ("add", added)] {
+            let maps = Dictionary(grouping: list) { Element($0).map }
+            for map in maps.keys.sorted() {
+                let items = (maps[map] ?? []).map { verb == "delete" ? elementKey($0) : elementText($0, new) }
                 out += "\(verb) element ip \(new.table) \(map) { \(items.joined(separator: ", ")) }\n"
             }
         }

@@ -101,7 +101,10 @@ public struct EndpointRecord: Codable, Sendable, Equatable, FetchableRecord, Per
     }
 }
 
-/// A published port: host (address, port, protocol) → container (address, port).
+/// A published port: host (address, port, protocol) → container (address, port). One row can stand for
+/// a run of `count` ports (`-p 8000-8999:9000-9999` is one row, not a thousand): host ports
+/// `hostPort ..< hostPort + count` to container ports `containerPort ..< containerPort + count`.
+/// `Transaction.portMappings` hands such rows out one port each, so readers never see a range.
 public struct PortMappingRecord: Codable, Sendable, Equatable, Hashable, FetchableRecord, PersistableRecord {
     public static let databaseTableName = "portMapping"
 
@@ -114,10 +117,12 @@ public struct PortMappingRecord: Codable, Sendable, Equatable, Hashable, Fetchab
     public var hostPort: Int
     public var containerIP: String
     public var containerPort: Int
+    /// How many consecutive ports the row covers (1 for a single port).
+    public var count: Int
 
     public init(
         endpointId: String, networkId: String, proto: String, hostIP: String, hostPort: Int, containerIP: String,
-        containerPort: Int
+        containerPort: Int, count: Int = 1
     ) {
         self.endpointId = endpointId
         self.networkId = networkId
@@ -126,6 +131,39 @@ public struct PortMappingRecord: Codable, Sendable, Equatable, Hashable, Fetchab
         self.hostPort = hostPort
         self.containerIP = containerIP
         self.containerPort = containerPort
+        self.count = count
+    }
+
+    /// One record per port of this row, in port order.
+    public var expanded: [PortMappingRecord] {
+        guard count > 1 else { return [self] }
+        return (0..<count).map { i in
+            var one = self
+            one.hostPort = hostPort + i
+            one.containerPort = containerPort + i
+            one.count = 1
+            return one
+        }
+    }
+
+    /// `mappings` with every run of consecutive ports (same endpoint, network, protocol and addresses;
+    /// host and container port both one more than the previous) folded into one row. Order is kept;
+    /// `coalesced(m).flatMap(\.expanded) == m.flatMap(\.expanded)`.
+    public static func coalesced(_ mappings: [PortMappingRecord]) -> [PortMappingRecord] {
+        var out: [PortMappingRecord] = []
+        out.reserveCapacity(mappings.count)
+        for m in mappings {
+            if var last = out.last, last.endpointId == m.endpointId, last.networkId == m.networkId,
+                last.proto == m.proto, last.hostIP == m.hostIP, last.containerIP == m.containerIP,
+                last.hostPort + last.count == m.hostPort, last.containerPort + last.count == m.containerPort
+            {
+                last.count += m.count
+                out[out.count - 1] = last
+            } else {
+                out.append(m)
+            }
+        }
+        return out
     }
 }
 

@@ -117,6 +117,10 @@ public final class Store: Sendable {
             try db.create(index: "endpoint_owner", on: "endpoint", columns: ["ownerId"])
             try db.create(index: "endpoint_sandbox", on: "endpoint", columns: ["sandbox"])
         }
+        m.registerMigration("v3-port-ranges") { db in
+            // A row may stand for a run of consecutive ports (see PortMappingRecord.count).
+            try db.alter(table: "portMapping") { t in t.add(column: "count", .integer).notNull().defaults(to: 1) }
+        }
         return m
     }
 
@@ -183,11 +187,29 @@ public struct Transaction {
 
     // MARK: published ports
 
+    /// Published ports, one record per port (rows covering a range are expanded).
     public func portMappings(endpoint: String? = nil) throws -> [PortMappingRecord] {
+        try portMappingRows(endpoint: endpoint).flatMap(\.expanded)
+    }
+    /// Published ports as stored: a row may cover a run of ports (`count` > 1).
+    public func portMappingRows(endpoint: String? = nil) throws -> [PortMappingRecord] {
         if let endpoint { return try PortMappingRecord.filter(Column("endpointId") == endpoint).fetchAll(db) }
         return try PortMappingRecord.fetchAll(db)
     }
     public func insert(_ p: PortMappingRecord) throws { try p.insert(db) }
+    /// Stores `mappings`, each run of consecutive ports as one row, through one prepared statement.
+    public func insert(portMappings mappings: [PortMappingRecord]) throws {
+        let statement = try db.cachedStatement(
+            sql: """
+                INSERT INTO portMapping (endpointId, networkId, proto, hostIP, hostPort, containerIP, containerPort, count)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+        for m in PortMappingRecord.coalesced(mappings) {
+            try statement.execute(arguments: [
+                m.endpointId, m.networkId, m.proto, m.hostIP, m.hostPort, m.containerIP, m.containerPort, m.count,
+            ])
+        }
+    }
     public func deletePortMappings(endpoint: String) throws {
         _ = try PortMappingRecord.filter(Column("endpointId") == endpoint).deleteAll(db)
     }

@@ -27,6 +27,8 @@ public enum Sockets {
                     try Syscall.retrying("bind \(what)") { bind(fd, sa, socklen_t(MemoryLayout<sockaddr_in>.size)) }
                 }
             }
+            // A fixed port is the one bound; only port 0 needs asking which one the kernel chose.
+            if port != 0 { return (fd, port) }
             var out = sockaddr_in()
             var len = socklen_t(MemoryLayout<sockaddr_in>.size)
             _ = try withUnsafeMutablePointer(to: &out) { p in

@@ -16,9 +16,18 @@ extension ContainerEngine: ContainerService {
         return ContainerCreateResponse(Id: record.id)
     }
 
+    public func createContainer(_ request: ContainerCreateRequest, json: String, name: String?) async throws
+        -> ContainerCreateResponse
+    {
+        let spec = try makeSpec(request, json: json)
+        let record = try await create(spec, name: name.flatMap { $0.isEmpty ? nil : $0 })
+        return ContainerCreateResponse(Id: record.id)
+    }
+
     /// Validates a create body and resolves it against its image (Docker's rules for CMD/ENTRYPOINT,
     /// environment and exposed ports).
-    func makeSpec(_ r: ContainerCreateRequest) throws -> ContainerSpec {
+    /// `json`: the request's text as the client sent it, kept as `request` (else `r` is encoded).
+    func makeSpec(_ r: ContainerCreateRequest, json: String? = nil) throws -> ContainerSpec {
         guard let imageRef = r.Image, !imageRef.isEmpty else {
             throw BerthError.invalid("no image given: name the image to run, e.g. busybox")
         }
@@ -69,8 +78,15 @@ extension ContainerEngine: ContainerService {
             }
         }
         var exposed = Set((ic.exposedPorts ?? [:]).keys).union((r.ExposedPorts ?? [:]).keys)
+        // In container port order (not the dictionary's): a published range stays a run of consecutive
+        // ports, which the store keeps as one row.
+        var portKeys: [(port: UInt16, proto: String, key: String, bindings: [PortBindingJSON]?)] = []
         for (key, bindings) in hc.PortBindings ?? [:] {
             let (port, proto) = try ContainerEngine.parsePortKey(key)
+            portKeys.append((port, proto, key, bindings))
+        }
+        portKeys.sort { ($0.proto, $0.port) < ($1.proto, $1.port) }
+        for (port, proto, key, bindings) in portKeys {
             exposed.insert("\(port)/\(proto)")
             for b in (bindings ?? []).isEmpty ? [PortBindingJSON()] : bindings ?? [] {
                 let hostPortText = b.HostPort ?? ""
@@ -127,9 +143,13 @@ extension ContainerEngine: ContainerService {
         for mode in [s.pidMode, s.ipcMode, s.utsMode] where !(mode.isEmpty || mode == "host" || mode == "private" || mode == "shareable" || mode.hasPrefix("container:")) {
             throw BerthError.invalid("invalid namespace mode \"\(mode)\": use host or container:<name|id>")
         }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        s.request = String(decoding: try encoder.encode(r), as: UTF8.self)
+        if let json {
+            s.request = json
+        } else {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            s.request = String(decoding: try encoder.encode(r), as: UTF8.self)
+        }
         return s
     }
 

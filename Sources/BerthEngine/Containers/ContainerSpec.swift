@@ -27,7 +27,8 @@ public struct ContainerSpec: Codable, Sendable, Equatable {
     public var networkMode: String
     /// Networks to join, in order (the first is eth0); empty for host/none/container modes.
     public var networks: [NetworkAttachment]
-    public var ports: [PortBinding]
+    /// Stored with each run of consecutive ports as one entry (see `PortRuns`).
+    @PortRuns public var ports: [PortBinding]
     public var publishAll: Bool
     public var pidMode: String
     public var ipcMode: String
@@ -121,5 +122,69 @@ public struct PortBinding: Codable, Sendable, Equatable, Hashable {
         self.hostPort = hostPort
         self.hostPortEnd = hostPortEnd
         self.containerPort = containerPort
+    }
+}
+
+/// Codes published ports with each run of consecutive single ports (`-p 8000-8999:9000-9999`: host and
+/// container port one more than the entry before, same protocol and address) as one entry with a
+/// `count`, so a container publishing a thousand ports has a spec of a few lines to write and read.
+/// A run of one is coded exactly as `PortBinding` is (no `count`), so specs written before decode as is.
+@propertyWrapper
+public struct PortRuns: Codable, Sendable, Equatable {
+    public var wrappedValue: [PortBinding]
+
+    public init(wrappedValue: [PortBinding]) { self.wrappedValue = wrappedValue }
+
+    struct Run: Codable {
+        var proto: String
+        var hostIP: String
+        var hostPort: UInt16
+        var hostPortEnd: UInt16
+        var containerPort: UInt16
+        var count: Int?
+    }
+
+    public init(from decoder: any Decoder) throws {
+        var out: [PortBinding] = []
+        for run in try [Run](from: decoder) {
+            let count = run.count ?? 1
+            guard count >= 1, count == 1 || (run.hostPortEnd == 0 && Int(run.hostPort) + count - 1 <= 65535
+                && Int(run.containerPort) + count - 1 <= 65535)
+            else {
+                throw DecodingError.dataCorrupted(
+                    DecodingError.Context(codingPath: decoder.codingPath, debugDescription: "invalid port run of \(count)"))
+            }
+            for i in 0..<count {
+                out.append(
+                    PortBinding(
+                        proto: run.proto, hostIP: run.hostIP, hostPort: run.hostPort == 0 ? 0 : run.hostPort + UInt16(i),
+                        hostPortEnd: run.hostPortEnd, containerPort: run.containerPort + UInt16(i)))
+            }
+        }
+        wrappedValue = out
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        try PortRuns.runs(wrappedValue).encode(to: encoder)
+    }
+
+    /// `ports` folded into runs; only fixed single host ports join a run (0, "any free port", and host
+    /// ranges stand alone).
+    static func runs(_ ports: [PortBinding]) -> [Run] {
+        var out: [Run] = []
+        for p in ports {
+            let count = out.last?.count ?? 1
+            if let last = out.last, last.proto == p.proto, last.hostIP == p.hostIP, last.hostPortEnd == 0,
+                p.hostPortEnd == 0, last.hostPort != 0, Int(last.hostPort) + count == Int(p.hostPort),
+                Int(last.containerPort) + count == Int(p.containerPort)
+            {
+                out[out.count - 1].count = count + 1
+            } else {
+                out.append(
+                    Run(proto: p.proto, hostIP: p.hostIP, hostPort: p.hostPort, hostPortEnd: p.hostPortEnd,
+                        containerPort: p.containerPort, count: nil))
+            }
+        }
+        return out
     }
 }

@@ -35,6 +35,10 @@ int berth_pipe2(int fds[2], int flags) { return pipe2(fds, flags); }
 #define SYS_pidfd_open 434
 #endif
 int berth_pidfd_open(int pid) { return (int)syscall(SYS_pidfd_open, pid, 0); }
+#ifndef SYS_pidfd_send_signal
+#define SYS_pidfd_send_signal 424
+#endif
+int berth_pidfd_send_signal(int pidfd, int sig) { return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0); }
 int berth_is_nsfs(const char *path) {
     struct statfs st;
     if (statfs(path, &st) != 0) return -1;

@@ -137,9 +137,9 @@ extension ContainerEngine {
         guard c.state == .running else { throw BerthError(.notModified, "container \(c.name) is not running") }
         let spec = try spec(of: c)
         let seconds = timeout ?? spec.stopTimeout
-        try config.runtime.kill(id: c.id, signal: spec.stopSignal.isEmpty ? "SIGTERM" : spec.stopSignal)
+        try signalContainer(c, spec.stopSignal.isEmpty ? "SIGTERM" : spec.stopSignal)
         if try await waitForExit(c.id, seconds: Double(max(0, seconds))) { return }
-        try config.runtime.kill(id: c.id, signal: "SIGKILL")
+        try signalContainer(c, "SIGKILL")
         _ = try await waitForExit(c.id, seconds: 30)
     }
 
@@ -151,8 +151,19 @@ extension ContainerEngine {
         }
         let sig = ContainerEngine.normalizeSignal(signal ?? "SIGKILL")
         if sig == "SIGKILL" || sig == "SIGTERM" || sig == "9" || sig == "15" { markStoppedByUser(c.id, true) }
-        try config.runtime.kill(id: c.id, signal: sig)
+        try signalContainer(c, sig)
         if sig == "SIGKILL" { _ = try await waitForExit(c.id, seconds: 30) }
+    }
+
+    /// Signals the container's first process: straight from berthd while it is its monitor's child
+    /// (one syscall, no runtime process), else through the runtime (`runc kill`).
+    func signalContainer(_ c: ContainerRecord, _ signal: String) throws {
+        if let number = Signals.number(signal),
+            Signals.sendToChild(pid_t(c.pid), of: pid_t(c.monitorPid), signal: number)
+        {
+            return
+        }
+        try config.runtime.kill(id: c.id, signal: signal)
     }
 
     static func normalizeSignal(_ s: String) -> String {
@@ -234,7 +245,7 @@ extension ContainerEngine {
                     "You cannot remove a running container \(c.id). Stop the container before attempting removal or force remove")
             }
             markStoppedByUser(c.id, true)  // no restart policy brings it back meanwhile
-            try? config.runtime.kill(id: c.id, signal: "SIGKILL")
+            try? signalContainer(c, "SIGKILL")
             if !(try await waitForExit(c.id, seconds: 30)) {
                 throw BerthError(.system, "container \(c.name) did not stop after SIGKILL; try again")
             }
@@ -299,7 +310,7 @@ extension ContainerEngine {
                     report.append("container \(c.name) still running (pid \(c.pid))")
                 }
             case .starting:
-                if Processes.isAlive(Int32(c.monitorPid)) { try? config.runtime.kill(id: c.id, signal: "SIGKILL") }
+                if Processes.isAlive(Int32(c.monitorPid)) { try? signalContainer(c, "SIGKILL") }
                 c.state = .exited
                 c.exitCode = 255
                 c.error = "berthd stopped while the container was starting"

@@ -15,6 +15,8 @@ int berth_umount2(const char *target, int flags);
 int berth_pipe2(int fds[2], int flags);
 /// pidfd_open(2): a descriptor that polls readable once the process has ended (-1 with errno).
 int berth_pidfd_open(int pid);
+/// pidfd_send_signal(2): signals the process the pidfd refers to, never one that reused its pid.
+int berth_pidfd_send_signal(int pidfd, int sig);
 /// 1 if path is on nsfs (a namespace pin), 0 if not, -1 with errno on failure.
 int berth_is_nsfs(const char *path);
 

@@ -18,11 +18,15 @@ extension ContainerEngine {
     public func startWatcher() {
         guard exitWatcher == nil else { return }
         exitWatcher = try? ExitWatcher { [weak self] key, pid in
-            // "<id> exited": the monitor recorded the exit and is deleting the runtime's record.
-            let id = String(key.split(separator: " ").first ?? "")
+            let id = ContainerEngine.containerId(ofWatchKey: key)
             Task { await self?.monitorEnded(id, pid: pid) }
         }
     }
+
+    /// The watcher's keys: the container's id for its monitor's pidfd, and `exitedKey(id)` for the
+    /// pipe the monitor closes once it recorded the exit (it is deleting the runtime's record then).
+    static func exitedKey(_ id: String) -> String { id + " exited" }
+    static func containerId(ofWatchKey key: String) -> String { String(key.split(separator: " ").first ?? "") }
 
     public func stopWatcher() {
         exitWatcher?.stop()
@@ -39,7 +43,7 @@ extension ContainerEngine {
             if let exited { Syscall.close(exited) }
             return
         }
-        if let exited { watcher.watch(c.id + " exited", descriptor: exited, pid: pid_t(c.monitorPid)) }
+        if let exited { watcher.watch(ContainerEngine.exitedKey(c.id), descriptor: exited, pid: pid_t(c.monitorPid)) }
         watcher.watch(c.id, pid: pid_t(c.monitorPid))
     }
 
@@ -74,7 +78,7 @@ extension ContainerEngine {
         let state = MonitorState.read(files(c.id).state)
         if state?.status == .exited || !Processes.isAlive(Int32(c.monitorPid)) {
             // The monitor stays watched until it ends: it is reaped then.
-            exitWatcher?.unwatch(c.id + " exited")
+            exitWatcher?.unwatch(ContainerEngine.exitedKey(c.id))
             if Processes.isAlive(Int32(c.monitorPid)) { exitingMonitors[c.id] = Int32(c.monitorPid) }
             finishingExits.insert(c.id)
             defer {
@@ -228,6 +232,17 @@ extension ContainerEngine {
         try await start(c.id)
     }
 
+    /// Waits (ten seconds at most) until the monitor of `id`'s last run ended: it records the exit,
+    /// then deletes the runtime's record and cgroup. A restart must not race that delete, and `rm`
+    /// returns only once nothing of the container is left, the monitor included.
+    func waitForExitingMonitor(_ id: String) async {
+        let deadline = WallClock.nowNanoseconds() + 10_000_000_000
+        while let monitor = exitingMonitors[id], Processes.isAlive(monitor), WallClock.nowNanoseconds() < deadline {
+            let generation = changes.generation
+            await changes.wait(for: id, since: generation, timeout: .milliseconds(20))
+        }
+    }
+
     func rememberRemoved(_ id: String, exitCode: Int) {
         if removedExitCodes.updateValue(exitCode, forKey: id) == nil { removedOrder.append(id) }
         if removedOrder.count > 256 { removedExitCodes[removedOrder.removeFirst()] = nil }
@@ -279,6 +294,7 @@ extension ContainerEngine {
                 .system, "container \(c.name) was only partly removed; berth will finish when it restarts",
                 causeText: failures.joined(separator: "; "))
         }
+        await waitForExitingMonitor(c.id)
         try store.write { [c] tx in try tx.deleteContainer(id: c.id) }
         changes.signal(c.id)
     }

@@ -26,13 +26,8 @@ extension ContainerEngine {
         let spec = try spec(of: c)
         let image = try images.resolve(spec.imageId)
         let f = files(c.id)
-        // The last run's monitor may still be deleting the runtime's record of this id (it does that
-        // after it recorded the exit): a restart waits for it, ten seconds at most.
-        let deadline = WallClock.nowNanoseconds() + 10_000_000_000
-        while let monitor = exitingMonitors[c.id], Processes.isAlive(monitor), WallClock.nowNanoseconds() < deadline {
-            let generation = changes.generation
-            await changes.wait(for: c.id, since: generation, timeout: .milliseconds(20))
-        }
+        // The last run's monitor may still be deleting the runtime's record of this id.
+        await waitForExitingMonitor(c.id)
         c = try container(c.id)
         guard c.state == .created || c.state == .exited else {
             throw BerthError.conflict("container \(c.name) is \(c.state.rawValue); wait until it is done")

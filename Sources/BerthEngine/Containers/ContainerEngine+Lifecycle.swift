@@ -65,10 +65,7 @@ extension ContainerEngine {
         // Several callers may notice one exit (the monitor's exited pipe, then its end; wait, stop):
         // one finishes it, the others wait for that, so it is finished (and restarted) once.
         if finishingExits.contains(id) {
-            while finishingExits.contains(id) {
-                let generation = changes.generation
-                await changes.wait(for: id, since: generation, timeout: .milliseconds(50))
-            }
+            await waitWhile(id, lookingEvery: .milliseconds(50)) { finishingExits.contains(id) }
             return true
         }
         guard let c = try? store.read({ tx in try tx.container(id: id) }) else { return true }
@@ -237,9 +234,18 @@ extension ContainerEngine {
     /// returns only once nothing of the container is left, the monitor included.
     func waitForExitingMonitor(_ id: String) async {
         let deadline = WallClock.nowNanoseconds() + 10_000_000_000
-        while let monitor = exitingMonitors[id], Processes.isAlive(monitor), WallClock.nowNanoseconds() < deadline {
+        await waitWhile(id, lookingEvery: .milliseconds(20)) {
+            guard let monitor = exitingMonitors[id] else { return false }
+            return Processes.isAlive(monitor) && WallClock.nowNanoseconds() < deadline
+        }
+    }
+
+    /// Waits while `condition` holds, woken by changes to `id`'s record (and looking again every
+    /// `interval` in case the change that ends it is not one).
+    func waitWhile(_ id: String, lookingEvery interval: Duration, _ condition: () -> Bool) async {
+        while condition() {
             let generation = changes.generation
-            await changes.wait(for: id, since: generation, timeout: .milliseconds(20))
+            await changes.wait(for: id, since: generation, timeout: interval)
         }
     }
 

@@ -59,6 +59,14 @@ let monitorSettings: (swift: [SwiftSetting], linker: [LinkerSetting]) = {
     return (swift, linker)
 }()
 
+/// Release builds of berthd and berth link with the toolchain's lld and pack their relative
+/// relocations (`DT_RELR`, glibc ≥ 2.36): a static Swift executable has ~100,000 of them, 2.3 MB
+/// that every start reads and applies; packed they are 19 KB. Both stay position-independent (ASLR).
+/// berthd idles ~2 MB smaller, the CLI starts sooner, and lld links in seconds where gold took a minute.
+let releaseLinking: [LinkerSetting] = [
+    .unsafeFlags(["-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs"], .when(platforms: [.linux], configuration: .release))
+]
+
 let package = Package(
     name: "berth",
     platforms: [.macOS(.v14)],
@@ -154,8 +162,10 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings),
-        .executableTarget(name: "berthd", dependencies: ["BerthDaemon"], swiftSettings: swiftSettings),
-        .executableTarget(name: "berth", dependencies: ["BerthCommands"], swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "berthd", dependencies: ["BerthDaemon"], swiftSettings: swiftSettings, linkerSettings: releaseLinking),
+        .executableTarget(
+            name: "berth", dependencies: ["BerthCommands"], swiftSettings: swiftSettings, linkerSettings: releaseLinking),
         // One static Embedded Swift executable (see `monitorSettings`): it depends on no Swift module,
         // only on C (CBerthSystem, and CBerthLibc for libc's headers: Embedded Swift has no Glibc module).
         .target(name: "CBerthLibc"),

@@ -16,6 +16,7 @@ public enum BerthDaemonMain {
             print(DaemonOptions.usage)
             exit(0)
         }
+        Processes.keepHeapsTrim()
         // A client that goes away mid-reply must not kill the daemon.
         signal(SIGPIPE, SIG_IGN)
         // Before any thread exists, so every thread inherits the mask and only sigwait sees them.

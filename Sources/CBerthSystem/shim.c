@@ -258,3 +258,6 @@ int berth_ignore_signal(int sig) { return signal(sig, SIG_IGN) == SIG_ERR ? -1 :
 
 #include <malloc.h>
 int berth_malloc_trim(void) { return malloc_trim(0); }
+int berth_malloc_fixed_thresholds(int bytes) {
+    return mallopt(M_MMAP_THRESHOLD, bytes) == 1 && mallopt(M_TRIM_THRESHOLD, bytes) == 1 ? 0 : -1;
+}

@@ -66,4 +66,6 @@ char **berth_environ(void);
 int berth_ignore_signal(int sig);
 /// malloc_trim(0): returns freed heap memory to the kernel.
 int berth_malloc_trim(void);
+/// mallopt(M_MMAP_THRESHOLD) and mallopt(M_TRIM_THRESHOLD) set to `bytes` each (0 on success).
+int berth_malloc_fixed_thresholds(int bytes);
 #endif

@@ -144,6 +144,7 @@ public final class APIServer: Sendable {
                         guard response.upgrade else {
                             try? await stream(StreamWriter(sink))
                             try await outbound.write(.end(nil))
+                            await APIServer.flushThenClose(channel)
                             return
                         }
                         // Hijacked: from here on the client's bytes are raw stdin, not HTTP.
@@ -154,7 +155,7 @@ public final class APIServer: Sendable {
                                 try? await outbound.write(.end(nil))
                                 // The output is done (the container or exec ended): close, which also
                                 // ends the read below.
-                                try? await channel.close()
+                                await APIServer.flushThenClose(channel)
                             }
                             do {
                                 while let more = try await parts.next() {
@@ -181,11 +182,25 @@ public final class APIServer: Sendable {
                         try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: response.body))))
                     }
                     try await outbound.write(.end(nil))
-                    if !keepAlive { return }
+                    if !keepAlive {
+                        await APIServer.flushThenClose(channel)
+                        return
+                    }
                     head = nil
                 }
             }
         }
+    }
+}
+
+extension APIServer {
+    /// Closes a connection once everything written to it has reached the socket. A plain close drops
+    /// what NIO still holds beyond the socket's send buffer (about 200 KiB): `berth ps` of 460
+    /// containers (350 KB, `Connection: close`) got a cut reply. Half-closing the output waits for the
+    /// pending writes (the writes above went to the event loop before this does).
+    static func flushThenClose(_ channel: any Channel) async {
+        try? await channel.close(mode: .output).get()
+        try? await channel.close().get()
     }
 }
 

@@ -11,17 +11,29 @@ public struct IPv4Address: Hashable, Comparable, Sendable, CustomStringConvertib
     }
 
     /// Parses dotted-quad notation (`172.17.0.1`); nil for anything else (no octal, no short forms).
+    /// One pass over the UTF-8 bytes, allocating nothing: the store, IPAM and the resolver's views
+    /// parse every address they read.
     public init?(_ text: some StringProtocol) {
-        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 4 else { return nil }
         var v: UInt32 = 0
-        for p in parts {
-            guard !p.isEmpty, p.count <= 3, p.allSatisfy({ $0.isASCII && $0.isNumber }),
-                let n = UInt32(p), n <= 255, !(p.count > 1 && p.first == "0")
-            else { return nil }
-            v = v << 8 | n
+        var part: UInt32 = 0
+        var digits = 0
+        var dots = 0
+        for b in text.utf8 {
+            if b == UInt8(ascii: ".") {
+                guard digits > 0, dots < 3 else { return nil }
+                v = v << 8 | part
+                (part, digits, dots) = (0, 0, dots + 1)
+            } else if b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9") {
+                if digits == 1 && part == 0 { return nil }  // a leading zero
+                digits += 1
+                part = part * 10 + UInt32(b - UInt8(ascii: "0"))
+                guard digits <= 3, part <= 255 else { return nil }
+            } else {
+                return nil
+            }
         }
-        value = v
+        guard dots == 3, digits > 0 else { return nil }
+        value = v << 8 | part
     }
 
     /// Network-order bytes, as the kernel wants them.

@@ -100,7 +100,22 @@ public struct BerthClient: Sendable {
         do {
             return try JSONDecoder().decode(type, from: Data(body))
         } catch {
-            throw BerthError(.system, "berthd sent a reply berth cannot read", cause: error)
+            throw BerthError(.system, "berthd sent a reply berth cannot read (\(BerthClient.decodingProblem(error)))", cause: error)
+        }
+    }
+
+    /// Where and why a reply did not decode, in one line (the field's path and what was wrong).
+    static func decodingProblem(_ error: any Error) -> String {
+        func path(_ keys: [any CodingKey]) -> String {
+            keys.map { $0.intValue.map { "[\($0)]" } ?? "." + $0.stringValue }.joined()
+        }
+        switch error as? DecodingError {
+        case .typeMismatch(_, let c)?, .valueNotFound(_, let c)?, .dataCorrupted(let c)?:
+            return "\(path(c.codingPath)): \(c.debugDescription)"
+        case .keyNotFound(let key, let c)?:
+            return "\(path(c.codingPath + [key])): missing"
+        default:
+            return "\(error)"
         }
     }
 

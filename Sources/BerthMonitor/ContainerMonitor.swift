@@ -1,3 +1,4 @@
+import CBerthSystem
 #if !hasFeature(Embedded)
 import BerthCore
 import BerthSystem
@@ -31,10 +32,13 @@ public struct ContainerMonitor {
     /// `--exited=FD`: a pipe closed once `state.json` says exited, before the runtime's delete, so
     /// berthd releases the container's network and files while the runtime cleans up its cgroup.
     public var exitedFd: Int32?
+    /// `--overlay=OPTIONS`: the overlay mount options of the container's root filesystem, which the
+    /// monitor mounts on `files.rootfs` in a mount namespace of its own (see `PrivateRootfs`).
+    public var overlayOptions: String?
 
     public init(
         files: ContainerFiles, runtime: OCIRuntime, holdFds: [Int32], tty: Bool = false, openStdin: Bool = false,
-        notifyFd: Int32? = nil, exitedFd: Int32? = nil
+        notifyFd: Int32? = nil, exitedFd: Int32? = nil, overlayOptions: String? = nil
     ) {
         self.files = files
         self.runtime = runtime
@@ -43,10 +47,11 @@ public struct ContainerMonitor {
         self.openStdin = openStdin
         self.notifyFd = notifyFd
         self.exitedFd = exitedFd
+        self.overlayOptions = overlayOptions
     }
 
     /// Parses `berth-monitor DIR ID RUNTIME-NAME RUNTIME-PATH RUNTIME-ROOT [--tty] [--stdin] [--notify=FD]
-    /// [--exited=FD] [FD,FD…]`.
+    /// [--exited=FD] [--overlay=OPTIONS] [FD,FD…]`.
     public static func fromArguments(_ args: [String]) -> ContainerMonitor? {
         guard args.count >= 6 else { return nil }
         var fds: [Int32] = []
@@ -54,6 +59,7 @@ public struct ContainerMonitor {
         var stdin = false
         var notify: Int32?
         var exited: Int32?
+        var overlay: String?
         for a in args.dropFirst(6) {
             switch a {
             case "--tty": tty = true
@@ -64,6 +70,8 @@ public struct ContainerMonitor {
             case _ where a.hasPrefix("--exited="):
                 guard let fd = Int32(a.dropFirst("--exited=".count)) else { return nil }
                 exited = fd
+            case _ where a.hasPrefix("--overlay="):
+                overlay = String(a.dropFirst("--overlay=".count))
             default:
                 let parsed = a.split(separator: ",").map { Int32($0) }
                 guard !parsed.contains(nil) else { return nil }
@@ -73,7 +81,7 @@ public struct ContainerMonitor {
         return ContainerMonitor(
             files: ContainerFiles(directory: args[1], id: args[2]),
             runtime: OCIRuntime(name: args[3], path: args[4], root: args[5]), holdFds: fds, tty: tty, openStdin: stdin,
-            notifyFd: notify, exitedFd: exited)
+            notifyFd: notify, exitedFd: exited, overlayOptions: overlay)
     }
 
     public func arguments(monitorPath: String) -> [String] {
@@ -82,6 +90,7 @@ public struct ContainerMonitor {
         if openStdin { args.append("--stdin") }
         if let fd = notifyFd { args.append("--notify=\(fd)") }
         if let fd = exitedFd { args.append("--exited=\(fd)") }
+        if let overlayOptions { args.append("--overlay=" + overlayOptions) }
         if !holdFds.isEmpty { args.append(holdFds.map(String.init).joined(separator: ",")) }
         return args
     }
@@ -122,7 +131,16 @@ public struct ContainerMonitor {
                 files: files, consoleSocket: tty ? try runtime.consoleSocket("c-" + files.id) : nil, openStdin: openStdin)
         } catch { return fail("monitor cannot set up the container's stdin or terminal: \(error)", code: 125) }
 
-        // 1. `run --detach`: the runtime makes the namespaces and cgroup and starts the process, then
+        // 1. The root filesystem, in a mount namespace of our own that we leave once the runtime is
+        // done: only the container's own mount namespace keeps it (see `PrivateRootfs`).
+        var hostMounts: Int32?
+        if let overlayOptions {
+            switch PrivateRootfs.mount(overlay: overlayOptions, on: files.rootfs) {
+            case .success(let host): hostMounts = host
+            case .failure(let e): return fail(e.message, code: 125)
+            }
+        }
+        // 2. `run --detach`: the runtime makes the namespaces and cgroup and starts the process, then
         // exits; the process is left to us (the subreaper). One runtime invocation, not create + start.
         let runPid: pid_t
         do {
@@ -162,6 +180,7 @@ public struct ContainerMonitor {
                 if pid == runPid { runStatus = status } else { otherExits[pid] = status }
             }
         }
+        if let host = hostMounts { PrivateRootfs.leave(to: host) }
         if runStatus != 0 {
             let message = OCIRuntime.firstLine(String(decoding: early[err.read] ?? [], as: UTF8.self))
             _ = try? Subprocess.run(runtime.deleteArguments(id: files.id, force: true))
@@ -190,7 +209,7 @@ public struct ContainerMonitor {
         try? MonitorState(status: .running, monitorPid: me, pid: pid, startedAt: startedAt).write(files.state)
         if let fd = notifyFd { Syscall.close(fd) }
 
-        // 2. pump output until the container's first process ends.
+        // 3. pump output until the container's first process ends.
         var exitCode: Int32? = otherExits[pid]
         while exitCode == nil {
             // Blocks until output, an attach client, room for pending stdin, or a child's exit.
@@ -253,6 +272,48 @@ public struct ContainerMonitor {
             status: .exited, monitorPid: getpid(), startedAt: nil, finishedAt: now, exitCode: code, error: message
         ).write(files.state)
         return 1
+    }
+}
+
+/// A container's root filesystem is mounted in a mount namespace of its monitor's, not in the host's.
+/// The monitor unshares its mount namespace, makes every mount in it a slave (nothing mounted here
+/// reaches the host), mounts the overlay, runs the runtime there, and returns to the host's namespace
+/// once the runtime has exited. The container's own mount namespace, copied from this one, keeps the
+/// overlay as its `/`; nothing else does, so it goes when the container's last process ends.
+///
+/// So the host's mount table has no line per container for its root filesystem: the OCI runtime reads
+/// the whole table (`/proc/self/mountinfo`, several times per start), and with 500 containers an
+/// overlay line each (about 500 bytes of layer paths) made every start slower. A crash of berthd or
+/// the monitor can leave no rootfs mount behind either.
+enum PrivateRootfs {
+    struct Failure: Error { var message: String }
+
+    /// Returns the descriptor of the namespace to go back to.
+    static func mount(overlay options: String, on target: String) -> Result<Int32, Failure> {
+        let host = berth_open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC, 0)
+        guard host >= 0 else { return .failure(Failure(message: "cannot open the monitor's mount namespace: \(Errno.current)")) }
+        if berth_unshare(berth_clone_newns()) != 0 {
+            let e = Errno.current
+            Syscall.close(host)
+            return .failure(Failure(message: "cannot make a mount namespace for the root filesystem: \(e)"))
+        }
+        if berth_mount(nil, "/", nil, berth_ms_rec() | berth_ms_slave(), nil) != 0 {
+            let e = Errno.current
+            leave(to: host)
+            return .failure(Failure(message: "cannot keep the root filesystem's mount from the host: \(e)"))
+        }
+        if berth_mount("overlay", target, "overlay", 0, options) != 0 {
+            let e = Errno.current
+            leave(to: host)
+            return .failure(Failure(message: "cannot mount the container's root filesystem (overlay on \(target)): \(e)"))
+        }
+        return .success(host)
+    }
+
+    /// Back to the host's mount namespace; the private one ends unless a process still uses it.
+    static func leave(to host: Int32) {
+        _ = berth_setns(host, berth_clone_newns())
+        Syscall.close(host)
     }
 }
 

@@ -1,5 +1,10 @@
 import BerthCore
+import BerthSystem
 import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A user resolved to numbers, as the OCI `process.user` needs it.
 public struct ResolvedUser: Sendable, Equatable {
@@ -64,6 +69,18 @@ public struct UserResolver: Sendable, Equatable {
         self.init(
             passwd: UserResolver.readInRoot(rootfs, "/etc/passwd"),
             group: UserResolver.readInRoot(rootfs, "/etc/group"))
+    }
+
+    /// Reads `etc/passwd` and `etc/group` as an overlay of `layers` (top-most first: the container's
+    /// upper directory, then the image's layers) shows them, without mounting it: whiteouts and
+    /// opaque directories hide what is below, symbolic links resolve inside the overlay.
+    public init(layers: [String]) {
+        func read(_ path: String) -> String {
+            guard let host = OverlayLookup.file(path, in: layers), let data = FileManager.default.contents(atPath: host)
+            else { return "" }
+            return String(decoding: data, as: UTF8.self)
+        }
+        self.init(passwd: read("/etc/passwd"), group: read("/etc/group"))
     }
 
     /// Resolves `spec` (Docker's `-u`). An empty spec means root.
@@ -132,5 +149,80 @@ public struct UserResolver: Sendable, Equatable {
             return String(decoding: data, as: UTF8.self)
         }
         return ""
+    }
+}
+
+/// Finds a file in an overlay's directories the way overlayfs would show it, for reading before (or
+/// without) the mount: the first directory (top-most first) with an entry decides; a whiteout (a 0:0
+/// character device) hides the name; a directory merges with the same directory in lower layers
+/// until one of them is opaque (`trusted.overlay.opaque=y`); symbolic links resolve against the
+/// overlay's root, never the host's.
+public enum OverlayLookup {
+    /// The host path of the regular file (or other non-directory) at `path`, or nil when there is none.
+    public static func file(_ path: String, in layers: [String]) -> String? {
+        var path = normalized(path)
+        for _ in 0..<16 {
+            switch step(path, layers) {
+            case .found(let host): return host
+            case .missing: return nil
+            case .link(let next): path = next
+            }
+        }
+        return nil  // a loop of links
+    }
+
+    private enum Step { case found(String), missing, link(String) }
+
+    private static func step(_ path: String, _ layers: [String]) -> Step {
+        let parts = path.split(separator: "/").map(String.init)
+        var dirs = layers
+        var inside = ""
+        for (i, name) in parts.enumerated() {
+            let last = i == parts.count - 1
+            var below: [String] = []
+            var top: (host: String, mode: mode_t)?
+            for d in dirs {
+                let p = d + "/" + name
+                var st = stat()
+                guard lstat(p, &st) == 0 else { continue }
+                let kind = st.st_mode & S_IFMT
+                if top == nil {
+                    top = (p, kind)
+                    if kind == S_IFCHR && st.st_rdev == 0 { return .missing }  // whiteout
+                    if kind != S_IFDIR { break }
+                } else if kind != S_IFDIR {
+                    break  // a non-directory below a directory is hidden by it
+                }
+                below.append(p)
+                if opaque(p) { break }
+            }
+            guard let (host, kind) = top else { return .missing }
+            if kind == S_IFLNK {
+                guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: host) else { return .missing }
+                let rest = parts[(i + 1)...].joined(separator: "/")
+                let base = target.hasPrefix("/") ? target : inside + "/" + target
+                return .link(normalized(rest.isEmpty ? base : base + "/" + rest))
+            }
+            if last { return kind == S_IFDIR ? .missing : .found(host) }
+            guard kind == S_IFDIR else { return .missing }
+            dirs = below
+            inside += "/" + name
+        }
+        return .missing
+    }
+
+    private static func opaque(_ dir: String) -> Bool {
+        FileSystem.xattr(dir, name: "trusted.overlay.opaque") == "y"
+    }
+
+    /// `path` made absolute with `.` and `..` resolved (`..` at the root stays at the root).
+    static func normalized(_ path: String) -> String {
+        var out: [Substring] = []
+        for part in path.split(separator: "/") {
+            if part == "." { continue }
+            if part == ".." { _ = out.popLast(); continue }
+            out.append(part)
+        }
+        return "/" + out.joined(separator: "/")
     }
 }

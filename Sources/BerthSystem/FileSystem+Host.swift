@@ -145,6 +145,13 @@ extension FileSystem {
         }
     }
 
+    /// The value of an extended attribute of `path` itself (not a link's target), nil when it has none.
+    public static func xattr(_ path: String, name: String) -> String? {
+        var value = [UInt8](repeating: 0, count: 256)
+        let n = berth_lgetxattr(path, name, &value, value.count)
+        return n < 0 ? nil : String(decoding: value.prefix(n), as: UTF8.self)
+    }
+
     /// mknod(2): a character or block device, or a fifo.
     public static func makeNode(
         _ path: String, mode: mode_t, character: Bool, fifo: Bool = false, major: UInt32, minor: UInt32

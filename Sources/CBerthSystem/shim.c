@@ -52,6 +52,9 @@ int berth_set_pdeathsig(int sig) { return prctl(PR_SET_PDEATHSIG, sig, 0, 0, 0);
 int berth_lsetxattr(const char *path, const char *name, const void *value, size_t size) {
     return lsetxattr(path, name, value, size, 0);
 }
+long berth_lgetxattr(const char *path, const char *name, void *value, size_t size) {
+    return (long)lgetxattr(path, name, value, size);
+}
 
 /* Unix stream sockets and terminals: the console socket runc hands a pty master to, the attach
    socket berthd feeds a container's stdin through, and window sizes. Paths longer than sun_path

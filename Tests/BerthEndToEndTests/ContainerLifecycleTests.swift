@@ -10,6 +10,37 @@ import Glibc
 
 /// Tier 3: lifecycles — logs, exec, stop/start, exit codes, berthd restarts, and no leaks.
 @Suite("container lifecycle end to end (privileged)", .serialized) struct ContainerLifecycleTests {
+    /// A container's root filesystem is mounted in its monitor's own mount namespace, which the
+    /// monitor leaves once the runtime is done: the host's mount table gets no line for it (the
+    /// runtime reads that table several times per start), the container sees the overlay as `/`,
+    /// users are still found in the image, and what the container wrote survives a stop and start.
+    @Test func rootFilesystemIsMountedOnlyForTheContainer() async throws {
+        let d = try Daemon()
+        defer { d.close() }
+        try await d.startOffPool()
+        try await d.ok(["run", "-d", "--name", "rf", "busybox", "sleep", "1000"])
+        let id = try await d.inspect("rf", "{{.Id}}")
+        let pid = try await d.inspect("rf", "{{.State.Pid}}")
+        let host = try FileSystem.readText("/proc/self/mountinfo").split(separator: "\n")
+        let overlays = host.filter { $0.contains(id) && $0.contains(" - overlay ") }
+        #expect(overlays.isEmpty, "the host's mount table has container rf's root filesystem: \(overlays)")
+        #expect(host.contains { $0.contains("/netns/" + id) }, "no netns pin for rf in \(host)")
+        let inside = try FileSystem.readText("/proc/\(pid)/mountinfo").split(separator: "\n")
+        let root = inside.first { $0.split(separator: " ").dropFirst(4).first == "/" }
+        #expect(root?.contains(" - overlay overlay ") == true && root?.contains("/\(id)/upper") == true, "\(inside)")
+        // The monitor is back in the host's mount namespace: it holds no copy of the host's mounts.
+        let monitor = try await d.inspect("rf", "{{.State.Pid}}")  // the container's parent is its monitor
+        let ppid = try FileSystem.readText("/proc/\(monitor)/stat").split(separator: " ")[3]
+        #expect(try FileSystem.readLink("/proc/\(ppid)/ns/mnt") == FileSystem.readLink("/proc/self/ns/mnt"))
+        #expect(try await d.ok(["exec", "-u", "nobody", "rf", "id", "-u"]) == "65534")
+        try await d.ok(["exec", "rf", "sh", "-c", "echo kept > /kept"])
+        try await d.ok(["stop", "-t", "1", "rf"])
+        try await d.ok(["start", "rf"])
+        #expect(try await d.ok(["exec", "rf", "cat", "/kept"]) == "kept")
+        try await d.ok(["rm", "-f", "rf"])
+        #expect(!FileSystem.exists(d.root + "/containers/" + id), "container rf's directory is left")
+    }
+
     @Test func runLogsExecStopStartAndExitCodes() async throws {
         let d = try Daemon()
         defer { d.close() }

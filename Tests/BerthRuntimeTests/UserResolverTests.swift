@@ -1,4 +1,6 @@
 import BerthCore
+import BerthImage
+import BerthSystem
 import BerthTestSupport
 import Foundation
 import Testing
@@ -76,5 +78,56 @@ struct UserResolverTests {
         try FileManager.default.removeItem(atPath: rootfs + "/etc/passwd")
         try FileManager.default.createSymbolicLink(atPath: rootfs + "/etc/passwd", withDestinationPath: "/etc/shadow")
         #expect(UserResolver(rootfs: rootfs).passwd.isEmpty)
+    }
+
+    /// `UserResolver(layers:)` reads the files as the mounted overlay shows them: checked against a real
+    /// overlay mount of the same directories, with a later layer's file, a whiteout, an opaque
+    /// directory and a symbolic link that points into a lower layer.
+    @Test func readsTheLayersAsTheOverlayShowsThem() throws {
+        let dir = try TestSupport.makeTempDirectory(prefix: "berth-layers")
+        let target = dir + "/merged"
+        defer {
+            try? FileSystem.unmount(target)
+            TestSupport.removeTree(dir)
+        }
+        let fm = FileManager.default
+        func write(_ path: String, _ text: String) throws {
+            try fm.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+        }
+        let (upper, l2, l1) = (dir + "/upper", dir + "/l2", dir + "/l1")
+        for d in [upper, l2, l1, dir + "/work", target] { try fm.createDirectory(atPath: d, withIntermediateDirectories: true) }
+        try write(l1 + "/etc/passwd", "www:x:33:33:www:/var/www:/bin/false\n")
+        try write(l1 + "/etc/group", "wheel:x:10:www\n")
+        try write(l1 + "/data/passwd", "www:x:55:55:www:/srv:/bin/false\n")
+        let layers = [upper, l2, l1]
+        func both() throws -> (layered: UserResolver, mounted: UserResolver) {
+            try OverlayRootfs.mount(layers: [l1, l2], upper: upper, work: dir + "/work", target: target)
+            defer { try? FileSystem.unmount(target) }
+            return (UserResolver(layers: layers), UserResolver(rootfs: target))
+        }
+
+        var r = try both()
+        #expect(r.layered == r.mounted && r.layered.passwd.first?.uid == 33 && r.layered.groups.count == 1)
+
+        try write(l2 + "/etc/passwd", "www:x:44:44:www:/home/www:/bin/false\n")  // a later layer wins
+        r = try both()
+        #expect(r.layered == r.mounted && r.layered.passwd.first?.uid == 44)
+
+        try fm.removeItem(atPath: l2 + "/etc/passwd")  // a link in a later layer, to a file in an earlier one
+        try fm.createSymbolicLink(atPath: l2 + "/etc/passwd", withDestinationPath: "../data/passwd")
+        r = try both()
+        #expect(r.layered == r.mounted && r.layered.passwd.first?.uid == 55)
+
+        try fm.createDirectory(atPath: upper + "/etc", withIntermediateDirectories: true)  // a whiteout
+        try FileSystem.makeNode(upper + "/etc/passwd", mode: 0, character: true, major: 0, minor: 0)
+        r = try both()
+        #expect(r.layered == r.mounted && r.layered.passwd.isEmpty && r.layered.groups.count == 1)
+
+        try fm.removeItem(atPath: upper + "/etc/passwd")  // an opaque directory hides the layers' /etc
+        try FileSystem.setXattr(upper + "/etc", name: "trusted.overlay.opaque", value: "y")
+        try write(upper + "/etc/group", "staff:x:50:\n")
+        r = try both()
+        #expect(r.layered == r.mounted && r.layered.passwd.isEmpty && r.layered.groups.map(\.name) == ["staff"])
     }
 }

@@ -53,7 +53,8 @@ extension ContainerEngine {
         let c = try container(e.containerId)
         guard c.state == .running else { throw BerthError.conflict("container \(c.name) is not running") }
         let spec = try spec(of: c)
-        let user = try ContainerEngine.numericUser(e.user.isEmpty ? spec.user : e.user, rootfs: files(c.id).rootfs)
+        // The root filesystem is mounted only in the container's own mount namespace: read it there.
+        let user = try ContainerEngine.numericUser(e.user.isEmpty ? spec.user : e.user, rootfs: "/proc/\(c.pid)/root")
         var env = spec.env
         for kv in e.env {
             let key = kv.split(separator: "=", maxSplits: 1).first.map(String.init) ?? kv

@@ -106,17 +106,19 @@ extension ContainerEngine {
             }
             // 3. Files the container sees.
             try await writeEtcFiles(c, spec: spec, addresses: addresses, peer: peer)
-            // 4. Root filesystem.
-            if !c.rootfsMounted {
-                c.rootfsMounted = true
+            // 4. Root filesystem: its directories here; the monitor mounts the overlay in a mount
+            // namespace of its own (`PrivateRootfs`), so the host's mount table gets no line for it.
+            // A record from before that (or an interrupted start) may still say it is mounted here.
+            if c.rootfsMounted, (try? OverlayRootfs.unmount(f.rootfs)) != nil {
+                c.rootfsMounted = false
                 try save(c)
-                try OverlayRootfs.mount(
-                    layers: images.layerDirectories(of: image), upper: f.upper, work: f.work, target: f.rootfs)
-                rollback.add("rootfs of \(c.name)") { try OverlayRootfs.unmount(f.rootfs) }
             }
-            // 5. Bundle.
+            let layers = images.layerDirectories(of: image)
+            let overlayOptions = try OverlayRootfs.prepare(layers: layers, upper: f.upper, work: f.work, target: f.rootfs)
+            // 5. Bundle. Users are looked up in the layers as the overlay will show them.
             let runtimeConfig = try runtimeConfig(c, spec: spec, network: netMode)
-            let oci = try SpecBuilder.build(runtimeConfig)
+            let oci = try SpecBuilder.build(
+                runtimeConfig, rootfsUsers: UserResolver(layers: [f.upper] + layers.reversed()))
             try FileSystem.makeDirectories(f.bundle, mode: 0o700)
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
@@ -137,7 +139,7 @@ extension ContainerEngine {
             defer { if let fd = exitedRead { Syscall.close(fd) } }
             let monitor = ContainerMonitor(
                 files: f, runtime: config.runtime, holdFds: held, tty: spec.tty, openStdin: spec.openStdin,
-                notifyFd: notify.write, exitedFd: exited.write)
+                notifyFd: notify.write, exitedFd: exited.write, overlayOptions: overlayOptions)
             let log = try ContainerEngine.openAppend(f.monitorLog)
             defer { Syscall.close(log) }
             let monitorPid: pid_t

@@ -39,6 +39,8 @@ int berth_mnt_detach(void);
 int berth_set_child_subreaper(void);
 int berth_set_pdeathsig(int sig);
 int berth_lsetxattr(const char *path, const char *name, const void *value, size_t size);
+/// lgetxattr(2): the attribute's size (-1 with errno).
+long berth_lgetxattr(const char *path, const char *name, void *value, size_t size);
 
 int berth_unix_listen(const char *path);
 int berth_unix_connect(const char *path);

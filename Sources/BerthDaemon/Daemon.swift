@@ -43,11 +43,18 @@ final class Daemon: Sendable {
         if options.cleanup {
             await setup.containers.teardownAll()
             try await engine.teardownAll()
+            try? FileSystem.unmount(options.run + "/netns")
             try? FileSystem.remove(socketPath)
             Log.info("removed every network, bridge, veth and rule berth made")
             return 0
         }
 
+        // Namespace pins live below one mount point of berth's, which a container's monitor detaches
+        // in its private mount namespace (README "Mounts").
+        // Pins made before a berth that did this (running containers') stay where they are: a bind
+        // on top would hide them.
+        let pins = options.run + "/netns"
+        try FileSystem.makeSharedMountPoint(pins, bindOnItself: FileSystem.listDirectory(pins).isEmpty)
         // Containers whose monitors survived hold their published ports themselves.
         let live = await setup.containers.liveOwners()
         let report = try await engine.start(portsHeldElsewhere: live)

@@ -35,10 +35,16 @@ public struct ContainerMonitor {
     /// `--overlay=OPTIONS`: the overlay mount options of the container's root filesystem, which the
     /// monitor mounts on `files.rootfs` in a mount namespace of its own (see `PrivateRootfs`).
     public var overlayOptions: String?
+    /// `--hide=DIR` (repeatable): mount points of namespace pins (`$BERTH_RUN/netns`, `/run/netns`)
+    /// detached in that private mount namespace, so the runtime does not read a line for every other
+    /// container; `--netns=PATH`, the container's own pin, is bound again there for the runtime.
+    public var hiddenMounts: [String]
+    public var netnsPin: String?
 
     public init(
         files: ContainerFiles, runtime: OCIRuntime, holdFds: [Int32], tty: Bool = false, openStdin: Bool = false,
-        notifyFd: Int32? = nil, exitedFd: Int32? = nil, overlayOptions: String? = nil
+        notifyFd: Int32? = nil, exitedFd: Int32? = nil, overlayOptions: String? = nil, hiddenMounts: [String] = [],
+        netnsPin: String? = nil
     ) {
         self.files = files
         self.runtime = runtime
@@ -48,10 +54,12 @@ public struct ContainerMonitor {
         self.notifyFd = notifyFd
         self.exitedFd = exitedFd
         self.overlayOptions = overlayOptions
+        self.hiddenMounts = hiddenMounts
+        self.netnsPin = netnsPin
     }
 
     /// Parses `berth-monitor DIR ID RUNTIME-NAME RUNTIME-PATH RUNTIME-ROOT [--tty] [--stdin] [--notify=FD]
-    /// [--exited=FD] [--overlay=OPTIONS] [FD,FD…]`.
+    /// [--exited=FD] [--overlay=OPTIONS] [--hide=DIR…] [--netns=PATH] [FD,FD…]`.
     public static func fromArguments(_ args: [String]) -> ContainerMonitor? {
         guard args.count >= 6 else { return nil }
         var fds: [Int32] = []
@@ -60,6 +68,8 @@ public struct ContainerMonitor {
         var notify: Int32?
         var exited: Int32?
         var overlay: String?
+        var hidden: [String] = []
+        var netns: String?
         for a in args.dropFirst(6) {
             switch a {
             case "--tty": tty = true
@@ -72,6 +82,10 @@ public struct ContainerMonitor {
                 exited = fd
             case _ where a.hasPrefix("--overlay="):
                 overlay = String(a.dropFirst("--overlay=".count))
+            case _ where a.hasPrefix("--hide="):
+                hidden.append(String(a.dropFirst("--hide=".count)))
+            case _ where a.hasPrefix("--netns="):
+                netns = String(a.dropFirst("--netns=".count))
             default:
                 let parsed = a.split(separator: ",").map { Int32($0) }
                 guard !parsed.contains(nil) else { return nil }
@@ -81,7 +95,7 @@ public struct ContainerMonitor {
         return ContainerMonitor(
             files: ContainerFiles(directory: args[1], id: args[2]),
             runtime: OCIRuntime(name: args[3], path: args[4], root: args[5]), holdFds: fds, tty: tty, openStdin: stdin,
-            notifyFd: notify, exitedFd: exited, overlayOptions: overlay)
+            notifyFd: notify, exitedFd: exited, overlayOptions: overlay, hiddenMounts: hidden, netnsPin: netns)
     }
 
     public func arguments(monitorPath: String) -> [String] {
@@ -91,6 +105,8 @@ public struct ContainerMonitor {
         if let fd = notifyFd { args.append("--notify=\(fd)") }
         if let fd = exitedFd { args.append("--exited=\(fd)") }
         if let overlayOptions { args.append("--overlay=" + overlayOptions) }
+        for dir in hiddenMounts { args.append("--hide=" + dir) }
+        if let netnsPin { args.append("--netns=" + netnsPin) }
         if !holdFds.isEmpty { args.append(holdFds.map(String.init).joined(separator: ",")) }
         return args
     }
@@ -135,7 +151,7 @@ public struct ContainerMonitor {
         // done: only the container's own mount namespace keeps it (see `PrivateRootfs`).
         var hostMounts: Int32?
         if let overlayOptions {
-            switch PrivateRootfs.mount(overlay: overlayOptions, on: files.rootfs) {
+            switch PrivateRootfs.mount(overlay: overlayOptions, on: files.rootfs, hiding: hiddenMounts, netns: netnsPin) {
             case .success(let host): hostMounts = host
             case .failure(let e): return fail(e.message, code: 125)
             }
@@ -288,8 +304,13 @@ public struct ContainerMonitor {
 enum PrivateRootfs {
     struct Failure: Error { var message: String }
 
-    /// Returns the descriptor of the namespace to go back to.
-    static func mount(overlay options: String, on target: String) -> Result<Int32, Failure> {
+    /// Returns the descriptor of the namespace to go back to. `hidden` mount points (the directories
+    /// of network namespace pins) are detached there, all their pins with them, and `netns`, the
+    /// container's own pin, is bound again from a descriptor opened before: the runtime then reads a
+    /// mount table without a line per other container.
+    static func mount(overlay options: String, on target: String, hiding hidden: [String], netns: String?)
+        -> Result<Int32, Failure>
+    {
         let host = berth_open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC, 0)
         guard host >= 0 else { return .failure(Failure(message: "cannot open the monitor's mount namespace: \(Errno.current)")) }
         if berth_unshare(berth_clone_newns()) != 0 {
@@ -301,6 +322,26 @@ enum PrivateRootfs {
             let e = Errno.current
             leave(to: host)
             return .failure(Failure(message: "cannot keep the root filesystem's mount from the host: \(e)"))
+        }
+        if !hidden.isEmpty {
+            let pin = netns.map { berth_open($0, O_RDONLY | O_CLOEXEC, 0) } ?? -1
+            if let netns, pin < 0 {
+                let e = Errno.current
+                leave(to: host)
+                return .failure(Failure(message: "cannot open the container's network namespace \(netns): \(e)"))
+            }
+            defer { if pin >= 0 { Syscall.close(pin) } }
+            for dir in hidden where berth_umount2(dir, berth_mnt_detach()) != 0 {
+                let e = Errno.current
+                if e == .EINVAL || e == .ENOENT { continue }  // not a mount point: its pins stay visible
+                leave(to: host)
+                return .failure(Failure(message: "cannot detach \(dir) from the root filesystem's mount namespace: \(e)"))
+            }
+            if let netns, berth_is_nsfs(netns) != 1, berth_mount("/proc/self/fd/\(pin)", netns, nil, berth_ms_bind(), nil) != 0 {
+                let e = Errno.current
+                leave(to: host)
+                return .failure(Failure(message: "cannot bind the container's network namespace on \(netns): \(e)"))
+            }
         }
         if berth_mount("overlay", target, "overlay", 0, options) != 0 {
             let e = Errno.current

@@ -145,6 +145,19 @@ extension FileSystem {
         }
     }
 
+    /// Makes `dir` a mount point of its own with shared propagation, as `ip netns add` does for
+    /// `/run/netns`: binds it on itself unless it is one already. Pins mounted below it can then be
+    /// detached together in another mount namespace, and unmounting one here reaches every copy.
+    /// Without `bindOnItself` a directory that is no mount point is left as it is.
+    public static func makeSharedMountPoint(_ dir: String, bindOnItself: Bool = true) throws {
+        try makeDirectories(dir, mode: 0o755)
+        if berth_mount(nil, dir, nil, berth_ms_shared() | berth_ms_rec(), nil) == 0 { return }
+        guard Errno.current == .EINVAL else { throw SystemCallError(call: "mount --make-rshared \(dir)", errno: Errno.current) }
+        guard bindOnItself else { return }
+        try Syscall.retrying("bind-mount \(dir) on itself") { berth_mount(dir, dir, nil, berth_ms_bind() | berth_ms_rec(), nil) }
+        try Syscall.retrying("mount --make-rshared \(dir)") { berth_mount(nil, dir, nil, berth_ms_shared() | berth_ms_rec(), nil) }
+    }
+
     /// The value of an extended attribute of `path` itself (not a link's target), nil when it has none.
     public static func xattr(_ path: String, name: String) -> String? {
         var value = [UInt8](repeating: 0, count: 256)

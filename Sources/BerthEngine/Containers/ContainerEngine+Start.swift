@@ -139,7 +139,9 @@ extension ContainerEngine {
             defer { if let fd = exitedRead { Syscall.close(fd) } }
             let monitor = ContainerMonitor(
                 files: f, runtime: config.runtime, holdFds: held, tty: spec.tty, openStdin: spec.openStdin,
-                notifyFd: notify.write, exitedFd: exited.write, overlayOptions: overlayOptions)
+                notifyFd: notify.write, exitedFd: exited.write, overlayOptions: overlayOptions,
+                hiddenMounts: [config.netnsDirectory] + (config.namedNetnsDirectory.isEmpty ? [] : [config.namedNetnsDirectory]),
+                netnsPin: c.sandbox.isEmpty ? nil : c.sandbox)
             let log = try ContainerEngine.openAppend(f.monitorLog)
             defer { Syscall.close(log) }
             let monitorPid: pid_t

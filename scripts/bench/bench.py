@@ -879,23 +879,25 @@ def scenario_memory(engines, idle):
 
 
 def scenario_scale(engines):
-    log(f"scale: {SCALE_COUNT} containers per engine, one after another, engines alternating")
-    for k in range(SCALE_COUNT):
-        for e in engines:
-            R.add("scale-raw", "start", "s", e.name, e.time("run", "-d", "--name", f"bb-scale-{k}", "--network", NET,
-                                                            IMAGE, "sleep", "3600"))
-        if time.monotonic() - T0 > MAX_SECONDS:
-            R.notes.append(f"scale: stopped after {k + 1} containers per engine (BENCH_MAX_MINUTES).")
-            break
+    # One engine at a time, as in nat: every engine's containers add lines to the host's mount table
+    # (overlay roots, netns pins) that each `runc run` of every engine reads several times, and
+    # Docker's and netavark's iptables chains grow with them, so with the engines interleaved each
+    # engine's last-50 also measured the other two engines' 1,000 containers.
+    log(f"scale: {SCALE_COUNT} containers per engine, one after another, one engine at a time")
     window = max(1, min(50, SCALE_COUNT // 10 if SCALE_COUNT < 500 else 50))
     for e in engines:
+        for k in range(SCALE_COUNT):
+            R.add("scale-raw", "start", "s", e.name, e.time("run", "-d", "--name", f"bb-scale-{k}", "--network", NET,
+                                                        IMAGE, "sleep", "3600"))
+            if time.monotonic() - T0 > MAX_SECONDS:
+                R.notes.append(f"scale: {e.name} stopped after {k + 1} containers (BENCH_MAX_MINUTES).")
+                break
         v = R.values("scale-raw", "start", e.name)
         first, last = v[:window], v[-window:]
         R.add("scale", f"median start, first {window}", "s", e.name, statistics.median(first))
         R.add("scale", f"median start, last {window}", "s", e.name, statistics.median(last))
         R.add("scale", "last/first", "", e.name, round(statistics.median(last) / statistics.median(first), 2))
-    for e in engines:
-        names = [f"bb-scale-{k}" for k in range(len(R.values("scale-raw", "start", e.name)))]
+        names = [f"bb-scale-{k}" for k in range(len(v))]
         t = time.perf_counter()
         for i in range(0, len(names), 50):
             e.run(*e.rm_args(), *names[i:i + 50], timeout=900)
@@ -1332,8 +1334,12 @@ def report(started, ver, failure):
               "- ports: `run -d -p A-B:C-D … sleep` with 1/100/1,000 ports; helper processes and memory are the "
               "change in the engine's own processes (daemons, monitors, shims, proxies; not the container's) "
               "from before the run to 0.5 s after it.",
-              "- scale: containers started one after another on one network (the engines interleaved); the "
-              "median start of the first and the last 50 (or a tenth, for short runs).",
+              "- scale: containers started one after another on one network, one engine at a time (each "
+              "engine's containers are removed before the next engine starts its own); the median start of the "
+              "first and the last 50 (or a tenth, for short runs). Until 2026-11-23 the engines were interleaved, "
+              "so each engine's last 50 also ran beside the other two engines' ~1,000 containers: their mounts "
+              "(every `runc run` reads the host's whole mount table several times) and Docker's and netavark's "
+              "iptables chains. berth's last/first was 2.83 that way in the last full run before the change.",
               "- nat: two client processes doing HTTP/1.0 GETs on new TCP connections to one published port on "
               "the host's own address (DNAT for all three; on 127.0.0.1 Docker would use docker-proxy), first "
               "with no other published ports, then with a second container publishing the other ports, then "

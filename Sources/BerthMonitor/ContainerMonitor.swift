@@ -264,7 +264,9 @@ public struct ContainerMonitor {
         // berthd finishes the exit (network, rootfs, --rm) while the runtime deletes its record and
         // cgroup; berthd leaves that delete to us while we run.
         if let fd = exitedFd { Syscall.close(fd) }
-        _ = try? Subprocess.run(runtime.deleteArguments(id: files.id, force: true))
+        if !runtime.deleteEnded(id: files.id) {
+            _ = try? Subprocess.run(runtime.deleteArguments(id: files.id, force: true))
+        }
         return 0
     }
 

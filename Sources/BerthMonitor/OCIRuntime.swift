@@ -3,6 +3,12 @@ import BerthCore
 import BerthSystem
 #endif
 
+#if canImport(Glibc)
+import Glibc
+#elseif hasFeature(Embedded)
+import CBerthLibc
+#endif
+
 /// The OCI runtime binary berth drives (crun or runc), with its own state directory so berth's
 /// containers never mix with another engine's.
 public struct OCIRuntime: Sendable, Equatable {
@@ -47,6 +53,26 @@ public struct OCIRuntime: Sendable, Equatable {
 
     public func deleteArguments(id: String, force: Bool) -> [String] {
         argv(["delete"] + (force ? ["--force"] : []) + [id])
+    }
+
+    /// What `runc delete` does for a container whose first process has ended, done here instead of
+    /// starting the runtime once more (~15 ms of a Go program's start-up, on the path of every `rm` and
+    /// `run --rm`): its cgroups are removed (processes still in one, left by a container that shares
+    /// the host's PID namespace, are killed first, as runc does) and then its state directory. Only
+    /// for runc's record as this code knows it (`cgroup_paths`, no Intel RDT); false when it is not,
+    /// or a step fails, and the caller runs the runtime's own delete, which finishes the job.
+    public func deleteEnded(id: String) -> Bool {
+        guard name == "runc" else { return false }
+        let dir = root + "/" + id
+        guard let bytes = try? FileSystem.readFile(dir + "/state.json"), let state = try? JSONReader.parse(bytes),
+            case .object(let record) = state, case .object(let cgroups)? = record["cgroup_paths"]
+        else { return false }
+        if case .string(let rdt)? = record["intel_rdt_path"], !rdt.isEmpty { return false }
+        for case .string(let path) in cgroups.values where !path.isEmpty {
+            guard CgroupDirectory.remove(path) else { return false }
+        }
+        for file in FileSystem.listDirectory(dir) where unlink(dir + "/" + file) != 0 { return false }
+        return rmdir(dir) == 0 || Errno.current == .ENOENT
     }
 
     /// `exec` of a process in a running container: env, cwd and numeric user are passed as flags.
@@ -117,5 +143,21 @@ public struct OCIRuntime: Sendable, Equatable {
         guard !p.isEmpty else { return true }
         guard t.count >= p.count else { return false }
         return (0...(t.count - p.count)).contains { t[$0..<($0 + p.count)].elementsEqual(p) }
+    }
+}
+
+enum CgroupDirectory {
+    /// rmdir of a cgroup directory, killing what is still in it; gone already counts as removed.
+    static func remove(_ path: String) -> Bool {
+        for attempt in 0..<10 {
+            if rmdir(path) == 0 || Errno.current == .ENOENT { return true }
+            guard Errno.current == .EBUSY else { return false }
+            let procs = (try? FileSystem.readText(path + "/cgroup.procs")) ?? ""
+            for line in procs.split(separator: "\n") {
+                if let pid = Int32(line) { _ = kill(pid, SIGKILL) }
+            }
+            usleep(attempt < 3 ? 1_000 : 10_000)
+        }
+        return false
     }
 }

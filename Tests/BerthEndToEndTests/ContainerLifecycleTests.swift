@@ -39,6 +39,45 @@ import Glibc
         #expect(try await d.ok(["exec", "rf", "cat", "/kept"]) == "kept")
         try await d.ok(["rm", "-f", "rf"])
         #expect(!FileSystem.exists(d.root + "/containers/" + id), "container rf's directory is left")
+        #expect(Self.runtimeLeftovers(d, id).isEmpty, "\(Self.runtimeLeftovers(d, id))")
+    }
+
+    /// After a container's first process ends, its monitor removes the runtime's record and cgroups
+    /// itself (not by starting `runc delete`): nothing of them is left, also when the container shared
+    /// the host's PID namespace and left a process behind, which is killed as runc would.
+    @Test func anEndedContainerLeavesNoCgroupsNorRuntimeRecord() async throws {
+        let d = try Daemon()
+        defer { d.close() }
+        try await d.startOffPool()
+        let marker = "berth-left-behind-\(TestSupport.randomHex(6))"
+        let out = try await d.ok(["run", "--name", "hp", "--pid", "host", "busybox", "sh", "-c", "(exec -a \(marker) sleep 300 &) ; echo started"])
+        #expect(out == "started")
+        let id = try await d.inspect("hp", "{{.Id}}")
+        var left = Self.runtimeLeftovers(d, id)
+        for _ in 0..<50 where !left.isEmpty {
+            try await Task.sleep(for: .milliseconds(100))
+            left = Self.runtimeLeftovers(d, id)
+        }
+        #expect(left.isEmpty, "\(left)")
+        let stray = FileSystem.listDirectory("/proc").filter { Int32($0).flatMap { Processes.commandLine(of: $0)?.first } == marker }
+        #expect(stray.isEmpty, "the process the container left behind still runs: \(stray)")
+        try await d.ok(["rm", "hp"])
+        // And `run --rm`: gone when the CLI returns.
+        try await d.ok(["run", "--rm", "--name", "quick", "busybox", "true"])
+        #expect(try await d.cli(["inspect", "quick"]).status != 0)
+    }
+
+    /// The runtime's state directory and the cgroup directories of container `id` that still exist.
+    static func runtimeLeftovers(_ d: Daemon, _ id: String) -> [String] {
+        var left: [String] = []
+        let record = d.run + "/runtime/runc/" + id
+        if FileSystem.exists(record) { left.append(record) }
+        for controller in FileSystem.listDirectory("/sys/fs/cgroup") {
+            let dir = "/sys/fs/cgroup/\(controller)/berth/\(id)"
+            if FileSystem.exists(dir) { left.append(dir) }
+        }
+        if FileSystem.exists("/sys/fs/cgroup/berth/\(id)") { left.append("/sys/fs/cgroup/berth/\(id)") }
+        return left
     }
 
     @Test func runLogsExecStopStartAndExitCodes() async throws {

@@ -302,6 +302,7 @@ extension ContainerEngine {
         }
         await waitForExitingMonitor(c.id)
         try store.write { [c] tx in try tx.deleteContainer(id: c.id) }
+        decodedSpecs[c.id] = nil
         changes.signal(c.id)
     }
 

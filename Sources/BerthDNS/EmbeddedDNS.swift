@@ -57,10 +57,14 @@ public final class EmbeddedDNS: Sendable {
     public func serve(sandbox: NetworkNamespace, views: some DNSViewSource) async throws -> Listener {
         // Both sockets are made inside the sandbox's namespace (on a dedicated thread) and keep it.
         let (udp, tcp) = try await sandbox.run { () throws -> ((fd: Int32, port: UInt16), (fd: Int32, port: UInt16)) in
-            let u = try Sockets.bindIPv4(.udp, address: DNSRedirect.embeddedResolver.value, port: 0, nonBlocking: true)
+            // Kept above the descriptor numbers libnftables' select(2) needs (two per sandbox would
+            // take them all at ~450 containers, and every firewall change would then start `nft`).
+            var u = try Sockets.bindIPv4(.udp, address: DNSRedirect.embeddedResolver.value, port: 0, nonBlocking: true)
+            u.fd = Descriptors.moveHigh(u.fd)
             do {
-                let t = try Sockets.bindIPv4(
+                var t = try Sockets.bindIPv4(
                     .tcp, address: DNSRedirect.embeddedResolver.value, port: 0, nonBlocking: true)
+                t.fd = Descriptors.moveHigh(t.fd)
                 return (u, t)
             } catch {
                 Syscall.close(u.fd)

@@ -61,7 +61,10 @@ public final class ExitWatcher: @unchecked Sendable {
     /// Watches a descriptor that becomes readable (or hung up) when something about `pid` ended: a
     /// pipe whose writer closes it, say. Reported once like an exit, as `(key, pid)`; the watcher
     /// owns and closes `fd`.
-    public func watch(_ key: String, descriptor fd: Int32, pid: pid_t) {
+    public func watch(_ key: String, descriptor given: Int32, pid: pid_t) {
+        // One (or two) per running container, for as long as it runs: kept above the numbers
+        // libnftables' select(2) needs, which 500 containers' descriptors would otherwise all take.
+        let fd = Descriptors.moveHigh(given)
         _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
         let old = state.withLock { s -> Int32? in
             if s.stopping { return fd }

@@ -315,40 +315,32 @@ enum PrivateRootfs {
     {
         let host = berth_open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC, 0)
         guard host >= 0 else { return .failure(Failure(message: "cannot open the monitor's mount namespace: \(Errno.current)")) }
-        if berth_unshare(berth_clone_newns()) != 0 {
+        // Each step's failure: its errno named, and back to the host's namespace (the private one ends).
+        func failed(_ what: String, stayed: Bool = false) -> Result<Int32, Failure> {
             let e = Errno.current
-            Syscall.close(host)
-            return .failure(Failure(message: "cannot make a mount namespace for the root filesystem: \(e)"))
+            if stayed { Syscall.close(host) } else { leave(to: host) }
+            return .failure(Failure(message: "\(what): \(e)"))
+        }
+        if berth_unshare(berth_clone_newns()) != 0 {
+            return failed("cannot make a mount namespace for the root filesystem", stayed: true)
         }
         if berth_mount(nil, "/", nil, berth_ms_rec() | berth_ms_slave(), nil) != 0 {
-            let e = Errno.current
-            leave(to: host)
-            return .failure(Failure(message: "cannot keep the root filesystem's mount from the host: \(e)"))
+            return failed("cannot keep the root filesystem's mount from the host")
         }
         if !hidden.isEmpty {
             let pin = netns.map { berth_open($0, O_RDONLY | O_CLOEXEC, 0) } ?? -1
-            if let netns, pin < 0 {
-                let e = Errno.current
-                leave(to: host)
-                return .failure(Failure(message: "cannot open the container's network namespace \(netns): \(e)"))
-            }
+            if let netns, pin < 0 { return failed("cannot open the container's network namespace \(netns)") }
             defer { if pin >= 0 { Syscall.close(pin) } }
             for dir in hidden where berth_umount2(dir, berth_mnt_detach()) != 0 {
-                let e = Errno.current
-                if e == .EINVAL || e == .ENOENT { continue }  // not a mount point: its pins stay visible
-                leave(to: host)
-                return .failure(Failure(message: "cannot detach \(dir) from the root filesystem's mount namespace: \(e)"))
+                if Errno.current == .EINVAL || Errno.current == .ENOENT { continue }  // not a mount point: its pins stay visible
+                return failed("cannot detach \(dir) from the root filesystem's mount namespace")
             }
             if let netns, berth_is_nsfs(netns) != 1, berth_mount("/proc/self/fd/\(pin)", netns, nil, berth_ms_bind(), nil) != 0 {
-                let e = Errno.current
-                leave(to: host)
-                return .failure(Failure(message: "cannot bind the container's network namespace on \(netns): \(e)"))
+                return failed("cannot bind the container's network namespace on \(netns)")
             }
         }
         if berth_mount("overlay", target, "overlay", 0, options) != 0 {
-            let e = Errno.current
-            leave(to: host)
-            return .failure(Failure(message: "cannot mount the container's root filesystem (overlay on \(target)): \(e)"))
+            return failed("cannot mount the container's root filesystem (overlay on \(target))")
         }
         return .success(host)
     }

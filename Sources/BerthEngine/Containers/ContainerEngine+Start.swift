@@ -42,7 +42,6 @@ extension ContainerEngine {
                 back.state = c.startedAt.isEmpty ? .created : .exited
                 back.sandbox = ""
                 back.namedNetns = ""
-                back.rootfsMounted = false
                 try store.write { [back] tx in try tx.save(back) }
                 changes.signal(back.id)
             }
@@ -108,11 +107,7 @@ extension ContainerEngine {
             try await writeEtcFiles(c, spec: spec, addresses: addresses, peer: peer)
             // 4. Root filesystem: its directories here; the monitor mounts the overlay in a mount
             // namespace of its own (`PrivateRootfs`), so the host's mount table gets no line for it.
-            // A record from before that (or an interrupted start) may still say it is mounted here.
-            if c.rootfsMounted, (try? OverlayRootfs.unmount(f.rootfs)) != nil {
-                c.rootfsMounted = false
-                try save(c)
-            }
+            // (A mount an older berthd made here is unmounted when that run ends: `releaseResources`.)
             let layers = images.layerDirectories(of: image)
             let overlayOptions = try OverlayRootfs.prepare(layers: layers, upper: f.upper, work: f.work, target: f.rootfs)
             // 5. Bundle. Users are looked up in the layers as the overlay will show them.

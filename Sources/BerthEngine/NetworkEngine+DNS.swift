@@ -45,7 +45,7 @@ extension NetworkEngine {
     }
 
     /// Stops the resolver of a sandbox that has no endpoint on a user-defined network any more.
-    func releaseDNSIfUnused(sandbox: String) async {
+    func releaseDNSIfUnused(sandbox: String, sandboxGoing: Bool = false) async {
         guard let dns, let listener = dnsListeners[sandbox] else { return }
         let predefined = Set(((try? networks()) ?? []).filter(\.predefined).map(\.id))
         let remaining = ((try? store.read { tx in try tx.endpoints(sandbox: sandbox) }) ?? []).filter {
@@ -53,7 +53,7 @@ extension NetworkEngine {
         }
         guard remaining.isEmpty else { return }
         dnsListeners[sandbox] = nil
-        await dns.stop(listener)
+        await dns.stop(listener, sandboxGoing: sandboxGoing)
     }
 
     /// What a sandbox's resolver may answer: the names of endpoints on the user-defined networks the

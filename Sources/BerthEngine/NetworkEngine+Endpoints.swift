@@ -151,8 +151,9 @@ extension NetworkEngine {
 
     /// Removes an endpoint: rules first (so no packet is DNAT'ed to a vanishing address), then the
     /// host veth (its peer goes with it), the port reservations, the address and the record.
-    /// Already-gone objects count as removed; every failure is reported together.
-    public func disconnect(endpoint id: String) async throws {
+    /// Already-gone objects count as removed; every failure is reported together. `sandboxGoing`: the
+    /// sandbox's namespace is deleted next (a container stopping), so what lives only inside it stays.
+    public func disconnect(endpoint id: String, sandboxGoing: Bool = false) async throws {
         // Names and addresses change: every resolver view is rebuilt (before and after, so a query
         // racing the change cannot keep a stale one).
         dnsCache.invalidate()
@@ -163,7 +164,7 @@ extension NetworkEngine {
         ep.state = .removing
         try store.write { [ep] tx in try tx.save(ep) }
         try finishRemovingEndpoint(ep)
-        await releaseDNSIfUnused(sandbox: ep.sandbox)
+        await releaseDNSIfUnused(sandbox: ep.sandbox, sandboxGoing: sandboxGoing)
     }
 
     /// Disconnects `owner` from a network (`docker network disconnect NET CONTAINER`).

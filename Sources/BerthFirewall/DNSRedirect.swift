@@ -34,10 +34,18 @@ public struct DNSRedirect: Sendable, Equatable {
 
     /// The batch replacing the table atomically (same add/delete/add idiom as `RulesetBuilder`).
     public var script: String {
+        "table ip \(table) {}\ndelete table ip \(table)\n" + definition
+    }
+
+    /// The batch for a namespace without the table (a container's new one): `create` fails when the table
+    /// exists, and the whole batch with it; then `script` replaces it. A batch that deletes anything
+    /// makes closing its netlink socket wait for the kernel to free what was deleted (an RCU grace
+    /// period, ~10 ms here), so a new container's resolver skips the delete it does not need.
+    public var createScript: String { "create table ip \(table)\n" + definition }
+
+    private var definition: String {
         var w = ScriptWriter()
         let tag = " comment \"\(table)\""
-        w.line("table ip \(table) {}")
-        w.line("delete table ip \(table)")
         w.block("table ip \(table)") { w in
             w.block("chain output") { w in
                 w.line("type nat hook output priority -100; policy accept;")

@@ -68,7 +68,7 @@ public enum TransportProtocol: String, Sendable, Equatable, Comparable, CaseIter
     case udp
 
     /// Orders tcp before udp, so generated scripts list them in that order.
-    public static func < (l: Self, r: Self) -> Bool { l.rawValue < r.rawValue }
+    public static func < (l: Self, r: Self) -> Bool { l == .tcp && r == .udp }
 }
 
 /// One published port: traffic to `hostIP:hostPort` (any local address when `hostIP` is nil) is DNAT'ed
@@ -156,14 +156,22 @@ extension FirewallState {
             }
         }
         var keys: [PortKey: PublishedPort] = [:]
+        keys.reserveCapacity(ports.count)
+        // A container's ports come together: its endpoint and network are checked once per run of them.
+        var checkedEndpoint = ""
+        var lastNetwork: FirewallNetwork?
         for port in ports {
-            guard Identifier.isHexPrefix(port.endpointId), port.endpointId.utf8.count >= 12 else {
-                throw .invalid("endpoint id \"\(port.endpointId)\" is not a hex id of at least 12 digits")
+            if port.endpointId != checkedEndpoint {
+                guard Identifier.isHexPrefix(port.endpointId), port.endpointId.utf8.count >= 12 else {
+                    throw .invalid("endpoint id \"\(port.endpointId)\" is not a hex id of at least 12 digits")
+                }
+                checkedEndpoint = port.endpointId
             }
             guard port.hostPort != 0, port.containerPort != 0 else {
                 throw .invalid("port 0 cannot be published (\(port.proto) \(port.hostPort) → \(port.containerPort))")
             }
-            guard let network = networks.first(where: { $0.id == port.networkId }) else {
+            if lastNetwork?.id != port.networkId { lastNetwork = networks.first(where: { $0.id == port.networkId }) }
+            guard let network = lastNetwork else {
                 throw .notFound(
                     "published port \(port.hostPort)/\(port.proto) refers to network \(Identifier.short(port.networkId)), which the firewall state does not contain"
                 )

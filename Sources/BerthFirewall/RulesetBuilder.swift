@@ -156,44 +156,60 @@ public enum RulesetBuilder {
         guard old.table == new.table, old.hostForwardPolicyIsDrop == new.hostForwardPolicyIsDrop,
             old.networks.sorted(by: { $0.id < $1.id }) == new.networks.sorted(by: { $0.id < $1.id })
         else { return nil }
-        // Elements compare as values (what their text is made of: map, key, owner, target); text is
-        // built only for the ones that changed, so a change costs its own ports, not every port's.
-        struct Element: Hashable {
-            let proto: TransportProtocol
-            let hostIP: IPv4Address?
-            let hostPort: UInt16
-            let owner: Substring
-            let containerIP: IPv4Address
-            let containerPort: UInt16
-
-            init(_ p: PublishedPort) {
-                proto = p.proto
-                hostIP = p.specificHostIP
-                hostPort = p.hostPort
-                owner = p.endpointId.prefix(12)
-                containerIP = p.containerIP
-                containerPort = p.containerPort
-            }
-
-            var map: String { "pub-\(proto)" + (hostIP == nil ? "" : "-addr") }
-        }
+        // Both lists are sorted by map key with no key twice (`publishable`), so one walk through both
+        // pairs them up: an element is unchanged when its owner tag and target are. Text is built only
+        // for the elements that changed, so a change costs its own ports, not every port's.
         let before = publishable(old)
         let after = publishable(new)
-        let beforeSet = Set(before.map(Element.init))
-        let afterSet = Set(after.map(Element.init))
-        let removed = before.filter { !afterSet.contains(Element($0)) }
-        let added = after.filter { !beforeSet.contains(Element($0)) }
+        var removed: [PublishedPort] = []
+        var added: [PublishedPort] = []
+        var i = 0
+        var j = 0
+        while i < before.count || j < after.count {
+            if j == after.count || (i < before.count && mapOrder(before[i], after[j])) {
+                removed.append(before[i])
+                i += 1
+            } else if i == before.count || mapOrder(after[j], before[i]) {
+                added.append(after[j])
+                j += 1
+            } else {
+                let (b, a) = (before[i], after[j])
+                if b.containerIP != a.containerIP || b.containerPort != a.containerPort
+                    || b.endpointId.utf8.prefix(12).elementsEqual(a.endpointId.utf8.prefix(12)) == false
+                {
+                    removed.append(b)
+                    added.append(a)
+                }
+                i += 1
+                j += 1
+            }
+        }
         // One command per map and direction (nft parses one long element list far faster than many
         // commands), deletions first so a key whose value changed is replaced.
         var out = ""
+        var tags = TagCache(new)
         for (verb, list) in [("delete", removed), ("add", added)] {
-            let maps = Dictionary(grouping: list) { Element($0).map }
-            for map in maps.keys.sorted() {
-                let items = (maps[map] ?? []).map { verb == "delete" ? elementKey($0) : elementText($0, new) }
-                out += "\(verb) element ip \(new.table) \(map) { \(items.joined(separator: ", ")) }\n"
+            for proto in TransportProtocol.allCases {
+                for specific in [false, true] {
+                    var items: [String] = []
+                    for p in list where p.proto == proto && (p.specificHostIP != nil) == specific {
+                        items.append(verb == "delete" ? elementKey(p) : elementText(p, &tags))
+                    }
+                    guard !items.isEmpty else { continue }
+                    let map = "pub-\(proto)" + (specific ? "-addr" : "")
+                    out += "\(verb) element ip \(new.table) \(map) { \(items.joined(separator: ", ")) }\n"
+                }
             }
         }
         return out
+    }
+
+    /// The order of map keys: protocol, host address (any first), host port.
+    private static func mapOrder(_ l: PublishedPort, _ r: PublishedPort) -> Bool {
+        if l.proto != r.proto { return l.proto < r.proto }
+        let (la, ra) = (l.specificHostIP?.value ?? 0, r.specificHostIP?.value ?? 0)
+        if la != ra { return la < ra }
+        return l.hostPort < r.hostPort
     }
 
     /// The narrow accept rules berth appends to the host's `ip filter FORWARD` chain when its policy is
@@ -229,17 +245,37 @@ public enum RulesetBuilder {
     static func publishable(_ state: FirewallState) -> [PublishedPort] {
         let open = Set(state.networks.filter { !$0.internal }.map(\.id))
         let sorted = state.ports.filter { open.contains($0.networkId) }.sorted {
-            ($0.proto, $0.specificHostIP?.value ?? 0, $0.hostPort, $0.endpointId)
-                < ($1.proto, $1.specificHostIP?.value ?? 0, $1.hostPort, $1.endpointId)
+            mapOrder($0, $1) || (!mapOrder($1, $0) && $0.endpointId < $1.endpointId)
         }
-        var seen: Set<PortKey> = []
-        return sorted.filter { seen.insert(PortKey($0)).inserted }
+        // The first of each key (sorted: a repeat follows its first).
+        var out: [PublishedPort] = []
+        out.reserveCapacity(sorted.count)
+        for p in sorted where out.last.map({ mapOrder($0, p) }) ?? true { out.append(p) }
+        return out
     }
 
     private static func elements(_ ports: [PublishedPort], _ state: FirewallState, _ w: inout ScriptWriter) {
         guard !ports.isEmpty else { return }
+        var tags = TagCache(state)
         w.block("elements =") { w in
-            for p in ports { w.line(elementText(p, state) + ",") }
+            for p in ports { w.line(elementText(p, &tags) + ",") }
+        }
+    }
+
+    /// The comment of an endpoint's elements, made once per run of elements of one endpoint.
+    struct TagCache {
+        let state: FirewallState
+        var endpoint = ""
+        var text = ""
+
+        init(_ state: FirewallState) { self.state = state }
+
+        mutating func comment(_ endpointId: String) -> String {
+            if endpointId != endpoint {
+                endpoint = endpointId
+                text = RulesetBuilder.comment(state.tag(endpoint: endpointId))
+            }
+            return text
         }
     }
 
@@ -249,8 +285,8 @@ public enum RulesetBuilder {
     }
 
     /// A port map's element for `p` (key, owner tag, DNAT target), as the table and a patch both write it.
-    private static func elementText(_ p: PublishedPort, _ state: FirewallState) -> String {
-        "\(elementKey(p))\(comment(state.tag(endpoint: p.endpointId))) : \(p.containerIP) . \(p.containerPort)"
+    private static func elementText(_ p: PublishedPort, _ tags: inout TagCache) -> String {
+        "\(elementKey(p))\(tags.comment(p.endpointId)) : \(p.containerIP) . \(p.containerPort)"
     }
 
     private static func deleteHostRules(_ handles: [UInt64]) -> String {

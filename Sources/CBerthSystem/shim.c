@@ -165,6 +165,7 @@ int berth_get_winsize(int fd, unsigned short *rows, unsigned short *cols) {
 // libnftables, loaded at run time (no build-time dependency; nft's own library, so the same parser
 // and the same one-batch-per-call transactions as `nft -f -`, without starting a process per change).
 #include <dlfcn.h>
+#include <linux/netlink.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -180,6 +181,10 @@ static int (*nft_ctx_buffer_error_p)(struct nft_ctx *);
 static const char *(*nft_ctx_get_output_buffer_p)(struct nft_ctx *);
 static const char *(*nft_ctx_get_error_buffer_p)(struct nft_ctx *);
 static int (*nft_run_cmd_from_buffer_p)(struct nft_ctx *, const char *);
+static int (*nft_ctx_unbuffer_output_p)(struct nft_ctx *);
+static int (*nft_ctx_unbuffer_error_p)(struct nft_ctx *);
+// The context of the process's own network namespace, kept from call to call (see berth_nft_run).
+static struct nft_ctx *kept_ctx;
 
 static int nft_load(void) {
     if (nft_loaded) return nft_loaded;
@@ -188,7 +193,7 @@ static int nft_load(void) {
 #define NFT_SYM(name) if (!(name##_p = dlsym(lib, #name))) { nft_loaded = -1; return -1; }
     NFT_SYM(nft_ctx_new) NFT_SYM(nft_ctx_free) NFT_SYM(nft_ctx_output_set_flags) NFT_SYM(nft_ctx_buffer_output)
     NFT_SYM(nft_ctx_buffer_error) NFT_SYM(nft_ctx_get_output_buffer) NFT_SYM(nft_ctx_get_error_buffer)
-    NFT_SYM(nft_run_cmd_from_buffer)
+    NFT_SYM(nft_run_cmd_from_buffer) NFT_SYM(nft_ctx_unbuffer_output) NFT_SYM(nft_ctx_unbuffer_error)
 #undef NFT_SYM
     nft_loaded = 1;
     return 1;
@@ -201,14 +206,48 @@ int berth_nft_available(void) {
     return ok;
 }
 
+// Whether the calling thread is in the process's own network namespace (the main thread's).
+static int nft_in_own_namespace(void) {
+    struct stat mine, process;
+    if (stat("/proc/thread-self/ns/net", &mine) != 0 || stat("/proc/self/ns/net", &process) != 0) return 0;
+    return mine.st_dev == process.st_dev && mine.st_ino == process.st_ino;
+}
+
+// libnftables opens its netlink socket without close-on-exec: mark every netfilter netlink socket
+// among the low descriptors, so no child process inherits it.
+static void nft_mark_sockets_cloexec(void) {
+    for (int fd = 3; fd < 1024; fd++) {
+        int flags = fcntl(fd, F_GETFD);
+        if (flags < 0 || (flags & FD_CLOEXEC)) continue;
+        int domain = 0, protocol = 0;
+        socklen_t len = sizeof domain;
+        if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) != 0 || domain != AF_NETLINK) continue;
+        len = sizeof protocol;
+        if (getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &protocol, &len) != 0 || protocol != NETLINK_NETFILTER) continue;
+        fcntl(fd, F_SETFD, flags | FD_CLOEXEC);
+    }
+}
+
 int berth_nft_run(const char *commands, int json, int handles, char **out, char **err) {
     *out = NULL;
     *err = NULL;
     pthread_mutex_lock(&nft_lock);
     if (nft_load() != 1) { pthread_mutex_unlock(&nft_lock); return -2; }
-    // A context per call: it opens its netlink socket in the calling thread's network namespace.
-    struct nft_ctx *ctx = nft_ctx_new_p(0);
-    if (!ctx) { pthread_mutex_unlock(&nft_lock); return -3; }
+    // A context opens its netlink socket in the calling thread's network namespace. The process's own
+    // namespace (every change to berth's table) keeps one context: closing a netfilter socket after a
+    // batch that deleted anything waits for the kernel to free what it deleted (an RCU grace period,
+    // 5-15 ms here), which a context per call paid on every container removal. Other namespaces (a
+    // container's resolver redirect) get a context for the call.
+    int keep = nft_in_own_namespace();
+    struct nft_ctx *ctx = keep ? kept_ctx : NULL;
+    if (!ctx) {
+        ctx = nft_ctx_new_p(0);
+        if (!ctx) { pthread_mutex_unlock(&nft_lock); return -3; }
+        if (keep) {
+            kept_ctx = ctx;
+            nft_mark_sockets_cloexec();
+        }
+    }
     nft_ctx_output_set_flags_p(ctx, (json ? (1u << 4) : 0) | (handles ? (1u << 3) : 0));
     nft_ctx_buffer_output_p(ctx);
     nft_ctx_buffer_error_p(ctx);
@@ -217,7 +256,9 @@ int berth_nft_run(const char *commands, int json, int handles, char **out, char 
     const char *e = nft_ctx_get_error_buffer_p(ctx);
     *out = strdup(o ? o : "");
     *err = strdup(e ? e : "");
-    nft_ctx_free_p(ctx);
+    nft_ctx_unbuffer_output_p(ctx);
+    nft_ctx_unbuffer_error_p(ctx);
+    if (!keep) nft_ctx_free_p(ctx);
     pthread_mutex_unlock(&nft_lock);
     return rc;
 }
@@ -263,4 +304,13 @@ int berth_ignore_signal(int sig) { return signal(sig, SIG_IGN) == SIG_ERR ? -1 :
 int berth_malloc_trim(void) { return malloc_trim(0); }
 int berth_malloc_fixed_thresholds(int bytes) {
     return mallopt(M_MMAP_THRESHOLD, bytes) == 1 && mallopt(M_TRIM_THRESHOLD, bytes) == 1 ? 0 : -1;
+}
+
+int berth_close_range(unsigned int first, unsigned int last) {
+#ifdef SYS_close_range
+    return (int)syscall(SYS_close_range, first, last, 0);
+#else
+    errno = ENOSYS;
+    return -1;
+#endif
 }

@@ -49,12 +49,26 @@ struct ContainerModelTests {
     @Test func portSpecs() throws {
         #expect(try PortSpec.parse("8080:80").map(\.key) == ["80/tcp"])
         #expect(try PortSpec.parse("127.0.0.1::53/udp").first?.binding == PortBindingJSON(HostIp: "127.0.0.1", HostPort: ""))
-        #expect(try PortSpec.parse("8000-8002:80-82").map { $0.binding.HostPort ?? "" } == ["8000", "8001", "8002"])
+        // A container port range is one range key (berth's extension), whatever its length.
+        #expect(try PortSpec.parse("8000-8002:80-82").map { "\($0.key) \($0.binding.HostPort ?? "")" } == ["80-82/tcp 8000-8002"])
+        #expect(try PortSpec.parse("9000-9999/udp").map { "\($0.key) \($0.binding.HostPort ?? "")" } == ["9000-9999/udp "])
         #expect(try PortSpec.parse("8000-8010:80").first?.binding.HostPort == "8000-8010")
         for bad in ["8080:80/sctp", "70000:80", "a:b", "1.2.3:80:80", "8000-8001:80-82", "1:2:3:4"] {
             #expect(throws: BerthError.self, "\(bad)") { try PortSpec.parse(bad) }
         }
         #expect(try PortSpec.exposed("53/udp") == ["53/udp"])
+        #expect(try PortSpec.exposed("8000-8002") == ["8000-8002/tcp"])
+    }
+
+    @Test func portKeysFoldIntoRuns() throws {
+        #expect(try PortKey("80") == PortKey(ports: 80...80, proto: "tcp"))
+        #expect(try PortKey("8000-8010/UDP").text == "8000-8010/udp")
+        for bad in ["0/tcp", "80/sctp", "90-80", "80-", "a/tcp", "70000", "1-2-3"] {
+            #expect(throws: BerthError.self, "\(bad)") { try PortKey(bad) }
+        }
+        let ports: [(port: UInt16, proto: String)] = [(82, "tcp"), (53, "udp"), (80, "tcp"), (81, "tcp"), (81, "tcp"), (90, "tcp"), (54, "udp")]
+        #expect(PortKey.runs(ports).map(\.text) == ["80-82/tcp", "90/tcp", "53-54/udp"])
+        #expect(PortKey(ports: 80...82, proto: "tcp").singleKeys == ["80/tcp", "81/tcp", "82/tcp"])
     }
 
     @Test func containerFilters() throws {

@@ -133,12 +133,23 @@ import Glibc
         // descriptors than select(2) can take): the container runs, the ports answer, berthd lives on.
         try await d.ok(["run", "-d", "--name", "p7", "-p", "31000-32099:31000-32099", "busybox", "httpd", "-f", "-p", "32099", "-h", "/etc"])
         #expect(try await d.ok(["port", "p7"]).split(separator: "\n").count == 1100)
+        // berth's CLI sent that as one range key; the API takes them as Docker's clients send ports too
+        // (a key per port), and says what is wrong with a range whose host side does not fit.
+        let create = #"{"Image":"busybox","Cmd":["true"],"HostConfig":{"PortBindings":{"#
+        let mixed = try d.rawHTTP(
+            "POST", "/containers/create?name=p9",
+            body: create + #""7001/tcp":[{"HostPort":"7101"}],"7002-7003/udp":[{"HostPort":"7102-7103"}]}}}"#)
+        #expect(mixed.status == 201, "\(mixed.body)")
+        #expect(try await d.ok(["inspect", "-f", "{{json .Config.ExposedPorts}}", "p9"]) == #"{"7001/tcp":{},"7002/udp":{},"7003/udp":{}}"#)
+        let misfit = try d.rawHTTP("POST", "/containers/create", body: create + #""80-82/tcp":[{"HostPort":"9000-9001"}]}}}"#)
+        #expect(misfit.status == 400)
+        #expect(misfit.body.contains("a range of 3 container ports takes a host range of the same length"), "\(misfit.body)")
         try await d.ok(["run", "-d", "--name", "p8", "-p", "8093:80", "busybox", "httpd", "-f", "-p", "80", "-h", "/etc"])
         let p8 = try await d.ok(["inspect", "-f", "{{.Config.Hostname}}", "p8"])
         #expect(try await d.hostSh("timeout 5 wget -qO- http://127.0.0.1:8093/hostname").stdout.trimmed == p8)
         let p7 = try await d.ok(["inspect", "-f", "{{.Config.Hostname}}", "p7"])
         #expect(try await d.hostSh("timeout 5 wget -qO- http://127.0.0.1:32099/hostname").stdout.trimmed == p7)
-        try await d.ok(["rm", "-f", "p1", "p3", "p5", "p6", "p7", "p8"])
+        try await d.ok(["rm", "-f", "p1", "p3", "p5", "p6", "p7", "p8", "p9"])
         #expect(try await d.hostSh("nft list table ip \(d.table) | grep -c ':ep:' || true").stdout.trimmed == "0")
     }
 

@@ -21,6 +21,7 @@ import Testing
         try #require(setup.succeeded, "\(setup.stderr)")
         var scripts = Fixture.states.map { ($0.0, RulesetBuilder.build($0.1)) }
         scripts.append(("dns redirect", DNSRedirect(udpPort: 35031, tcpPort: 39527).script))
+        scripts.append(("dns redirect (new namespace)", DNSRedirect(udpPort: 35031, tcpPort: 39527).createScript))
         scripts.append(("removal", RulesetBuilder.removal(table: "berth")))
         for (name, script) in scripts {
             let r = try scratch.namespace.run {
@@ -28,6 +29,24 @@ import Testing
             }
             #expect(r.succeeded, "nft -c rejected the \(name) script: \(r.stderr)")
         }
+    }
+
+    @Test func dnsRedirectCreateRefusesAnExistingTableWhichTheReplaceThenUpdates() throws {
+        let scratch = try ScratchNamespace()
+        defer { scratch.close() }
+        let driver = NftablesDriver(namespace: scratch.namespace)
+        try driver.apply(script: DNSRedirect(udpPort: 31001, tcpPort: 31002).createScript, table: "berth-dns")
+        #expect(throws: (any Error).self) {
+            try driver.apply(script: DNSRedirect(udpPort: 32001, tcpPort: 32002).createScript, table: "berth-dns")
+        }
+        // The refused batch changed nothing: the first redirect is whole, and not doubled.
+        var listed = try driver.listRuleset(table: "berth-dns")
+        #expect(listed.components(separatedBy: "127.0.0.11:31001").count == 2)
+        #expect(!listed.contains("32001"))
+        try driver.apply(script: DNSRedirect(udpPort: 32001, tcpPort: 32002).script, table: "berth-dns")
+        listed = try driver.listRuleset(table: "berth-dns")
+        #expect(listed.contains("127.0.0.11:32001") && listed.contains("127.0.0.11:32002"))
+        #expect(!listed.contains("31001"))
     }
 
     @Test func applyReplacesTheTableAndRemoveIsIdempotent() throws {

@@ -77,36 +77,55 @@ extension ContainerEngine: ContainerService {
                 ContainerEngine.attachment($0.key, $0.value)
             }
         }
-        var exposed = Set((ic.exposedPorts ?? [:]).keys).union((r.ExposedPorts ?? [:]).keys)
+        // Exposed ports as numbers (a range key is many), stored folded into runs ("8000-8999/tcp").
+        var exposed: [(port: UInt16, proto: String)] = []
+        for key in (ic.exposedPorts ?? [:]).keys {
+            // An image's own odd key is left out, not an error for every container made from it.
+            if let k = try? PortKey(key) { exposed += k.ports.map { ($0, k.proto) } }
+        }
+        for key in (r.ExposedPorts ?? [:]).keys {
+            let k = try PortKey(key)
+            exposed += k.ports.map { ($0, k.proto) }
+        }
         // In container port order (not the dictionary's): a published range stays a run of consecutive
         // ports, which the store keeps as one row.
-        var portKeys: [(port: UInt16, proto: String, key: String, bindings: [PortBindingJSON]?)] = []
-        for (key, bindings) in hc.PortBindings ?? [:] {
-            let (port, proto) = try ContainerEngine.parsePortKey(key)
-            portKeys.append((port, proto, key, bindings))
-        }
-        portKeys.sort { ($0.proto, $0.port) < ($1.proto, $1.port) }
-        for (port, proto, key, bindings) in portKeys {
-            exposed.insert("\(port)/\(proto)")
+        var portKeys: [(key: PortKey, text: String, bindings: [PortBindingJSON]?)] = []
+        for (text, bindings) in hc.PortBindings ?? [:] { portKeys.append((try PortKey(text), text, bindings)) }
+        portKeys.sort { ($0.key.proto, $0.key.ports.lowerBound) < ($1.key.proto, $1.key.ports.lowerBound) }
+        for (key, text, bindings) in portKeys {
+            exposed += key.ports.map { ($0, key.proto) }
             for b in (bindings ?? []).isEmpty ? [PortBindingJSON()] : bindings ?? [] {
                 let hostPortText = b.HostPort ?? ""
                 // A host range with one container port: the first free port of the range, at start.
+                // With a container port range: the host range of the same length, port for port.
                 let ends = hostPortText.split(separator: "-", omittingEmptySubsequences: false).map { UInt16($0) }
                 guard hostPortText.isEmpty || (ends.count <= 2 && ends.allSatisfy { $0 != nil && $0 != 0 }),
                     ends.count < 2 || ends[0]! <= ends[1]!
                 else {
-                    throw BerthError.invalid("invalid host port \"\(hostPortText)\" for \(key): expected a port or a range such as 8000-8010")
+                    throw BerthError.invalid("invalid host port \"\(hostPortText)\" for \(text): expected a port or a range such as 8000-8010")
+                }
+                let hostIP = b.HostIp ?? ""
+                if !hostIP.isEmpty && IPv4Address(hostIP) == nil {
+                    throw BerthError.invalid("invalid host IP \"\(hostIP)\" for \(text): berth publishes on IPv4 addresses")
                 }
                 let hostPort = hostPortText.isEmpty ? 0 : ends[0]!
                 let hostPortEnd = ends.count == 2 ? ends[1]! : 0
-                let hostIP = b.HostIp ?? ""
-                if !hostIP.isEmpty && IPv4Address(hostIP) == nil {
-                    throw BerthError.invalid("invalid host IP \"\(hostIP)\" for \(key): berth publishes on IPv4 addresses")
+                if key.ports.count == 1 {
+                    s.ports.append(
+                        PortBinding(proto: key.proto, hostIP: hostIP, hostPort: hostPort, hostPortEnd: hostPortEnd, containerPort: key.ports.lowerBound))
+                    continue
                 }
-                s.ports.append(PortBinding(proto: proto, hostIP: hostIP, hostPort: hostPort, hostPortEnd: hostPortEnd, containerPort: port))
+                guard hostPort == 0 || Int(hostPortEnd) - Int(hostPort) + 1 == key.ports.count else {
+                    throw BerthError.invalid(
+                        "invalid host port \"\(hostPortText)\" for \(text): a range of \(key.ports.count) container ports takes a host range of the same length, or no host port")
+                }
+                for (i, port) in key.ports.enumerated() {
+                    s.ports.append(
+                        PortBinding(proto: key.proto, hostIP: hostIP, hostPort: hostPort == 0 ? 0 : hostPort + UInt16(i), containerPort: port))
+                }
             }
         }
-        s.exposedPorts = exposed.sorted()
+        s.exposedPorts = PortKey.runs(exposed).map(\.text)
         s.publishAll = hc.PublishAllPorts ?? false
         s.pidMode = hc.PidMode ?? ""
         s.ipcMode = hc.IpcMode ?? ""
@@ -169,15 +188,6 @@ extension ContainerEngine: ContainerService {
         return out
     }
 
-    static func parsePortKey(_ key: String) throws -> (UInt16, String) {
-        let parts = key.split(separator: "/", omittingEmptySubsequences: false)
-        let proto = parts.count > 1 ? String(parts[1]).lowercased() : "tcp"
-        guard let port = UInt16(parts[0]), port > 0, proto == "tcp" || proto == "udp", parts.count <= 2 else {
-            throw BerthError.invalid("invalid port \"\(key)\": expected PORT or PORT/tcp or PORT/udp, with PORT from 1 to 65535")
-        }
-        return (port, proto)
-    }
-
     public func startContainer(_ ref: String) async throws {
         // A start the user asks for re-arms the restart policy a stop disarmed, and (as in Docker)
         // begins a new count of restarts.
@@ -220,7 +230,7 @@ extension ContainerEngine: ContainerService {
         config.WorkingDir = spec.workingDir
         config.Labels = spec.labels
         config.Image = spec.image
-        config.ExposedPorts = spec.exposedPorts.isEmpty ? nil : Dictionary(uniqueKeysWithValues: spec.exposedPorts.map { ($0, EmptyObject()) })
+        config.ExposedPorts = spec.exposedPorts.isEmpty ? nil : Dictionary(uniqueKeysWithValues: spec.exposedPortKeys.map { ($0, EmptyObject()) })
         config.StopSignal = spec.stopSignal
         var hostConfig = request.HostConfig ?? HostConfig()
         hostConfig.NetworkMode = spec.networkMode
@@ -255,7 +265,7 @@ extension ContainerEngine: ContainerService {
         let eps = try await networks.endpoints(owner: c.id)
         let nets = try await networks.networks()
         var ports: [String: [PortBindingJSON]?] = [:]
-        for key in spec.exposedPorts { ports[key] = .some(nil) }
+        for key in spec.exposedPortKeys { ports[key] = .some(nil) }
         for ep in eps.sorted(by: { $0.sandboxInterface < $1.sandboxInterface }) {
             guard let n = nets.first(where: { $0.id == ep.networkId }) else { continue }
             var s = EndpointSettings()
@@ -324,7 +334,8 @@ extension ContainerEngine: ContainerService {
             let settings = try await networkSettings(c, spec: spec)
             var ports: [ContainerPort] = []
             for (key, bindings) in settings.Ports.sorted(by: { $0.key < $1.key }) {
-                let (port, proto) = (try? ContainerEngine.parsePortKey(key)) ?? (0, "tcp")
+                let k = try? PortKey(key)
+                let (port, proto) = (k?.ports.lowerBound ?? 0, k?.proto ?? "tcp")
                 if let bindings, !bindings.isEmpty {
                     for b in bindings {
                         ports.append(ContainerPort(IP: b.HostIp, PrivatePort: Int(port), PublicPort: Int(b.HostPort ?? "") ?? 0, Type: proto))

@@ -116,7 +116,7 @@ extension ContainerEngine {
     /// fields set so the next start of berthd (or `rm`) finishes the job.
     func releaseResources(_ c: inout ContainerRecord) async {
         for ep in (try? await networks.endpoints(owner: c.id)) ?? [] {
-            try? await networks.disconnect(endpoint: ep.id)
+            try? await networks.disconnect(endpoint: ep.id, sandboxGoing: true)
         }
         if !c.sandbox.isEmpty { await networks.setDNSServers(sandbox: c.sandbox, servers: []) }
         if !c.namedNetns.isEmpty, (try? NetworkNamespace(path: c.namedNetns).delete()) != nil { c.namedNetns = "" }

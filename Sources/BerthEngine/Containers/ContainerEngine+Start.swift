@@ -86,8 +86,7 @@ extension ContainerEngine {
             if !c.sandbox.isEmpty {
                 var ports = spec.ports
                 if spec.publishAll {
-                    for key in spec.exposedPorts {
-                        let (port, proto) = ContainerEngine.splitPortKey(key)
+                    for (port, proto) in spec.exposedPortList {
                         if !ports.contains(where: { $0.containerPort == port && $0.proto == proto }) {
                             ports.append(PortBinding(proto: proto, hostPort: 0, containerPort: port))
                         }
@@ -176,7 +175,7 @@ extension ContainerEngine {
             // Endpoints first (they live in the namespace the undo stack removes); disconnect is async,
             // so it is done here rather than as an undo step.
             for ep in (try? await networks.endpoints(owner: c.id)) ?? [] {
-                try? await networks.disconnect(endpoint: ep.id)
+                try? await networks.disconnect(endpoint: ep.id, sandboxGoing: true)
             }
             let failures = rollback.unwind()
             if var after = try? container(c.id) {
@@ -233,11 +232,6 @@ extension ContainerEngine {
     /// `ip link set lo up` in the namespace, over netlink (no process).
     static func loopbackUp(in namespace: NetworkNamespace) throws {
         try NetlinkConnection(namespace: namespace).setUp(.name("lo"))
-    }
-
-    static func splitPortKey(_ key: String) -> (UInt16, String) {
-        let parts = key.split(separator: "/")
-        return (UInt16(parts.first ?? "") ?? 0, parts.count > 1 ? String(parts[1]) : "tcp")
     }
 
     static func portRequest(_ p: PortBinding) -> PortRequest {

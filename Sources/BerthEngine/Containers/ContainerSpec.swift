@@ -1,3 +1,4 @@
+import BerthAPI
 import BerthCore
 
 /// What a user asked for when creating a container, resolved against its image and validated: the
@@ -19,7 +20,8 @@ public struct ContainerSpec: Codable, Sendable, Equatable {
     /// `StdinOnce`: the container's stdin closes when the first attached client's stdin ends
     /// (`run -i`). Optional so records written before it existed still decode.
     public var stdinOnce: Bool?
-    /// Exposed ports, Docker's keys ("80/tcp").
+    /// Exposed ports, Docker's keys ("80/tcp") with runs folded into range keys ("8000-8999/tcp", see
+    /// `PortKey`): a container exposing a thousand ports stores one entry.
     public var exposedPorts: [String]
     public var stopSignal: String
     public var stopTimeout: Int
@@ -90,6 +92,16 @@ public struct ContainerSpec: Codable, Sendable, Equatable {
 
     /// The program and arguments the container's first process runs.
     public var argv: [String] { entrypoint + cmd }
+
+    /// The exposed ports one by one, as the API shows them ("80/tcp"); keys that do not parse are kept.
+    public var exposedPortKeys: [String] {
+        exposedPorts.flatMap { text in (try? PortKey(text))?.singleKeys ?? [text] }
+    }
+
+    /// The exposed ports one by one, as numbers.
+    var exposedPortList: [(port: UInt16, proto: String)] {
+        exposedPorts.flatMap { text in (try? PortKey(text)).map { k in k.ports.map { ($0, k.proto) } } ?? [] }
+    }
 }
 
 /// One network a container joins.

@@ -70,4 +70,6 @@ int berth_ignore_signal(int sig);
 int berth_malloc_trim(void);
 /// mallopt(M_MMAP_THRESHOLD) and mallopt(M_TRIM_THRESHOLD) set to `bytes` each (0 on success).
 int berth_malloc_fixed_thresholds(int bytes);
+/// close_range(2): closes every descriptor from `first` to `last`; -1 with ENOSYS before Linux 5.9.
+int berth_close_range(unsigned int first, unsigned int last);
 #endif

@@ -148,7 +148,7 @@ public struct ContainerMonitor {
         } catch { return fail("monitor cannot set up the container's stdin or terminal: \(error)", code: 125) }
 
         // 1. The root filesystem, in a mount namespace of our own that we leave once the runtime is
-        // done: only the container's own mount namespace keeps it (see `PrivateRootfs`).
+        // done and berthd told: only the container's own mount namespace keeps it (see `PrivateRootfs`).
         var hostMounts: Int32?
         if let overlayOptions {
             switch PrivateRootfs.mount(overlay: overlayOptions, on: files.rootfs, hiding: hiddenMounts, netns: netnsPin) {
@@ -196,7 +196,6 @@ public struct ContainerMonitor {
                 if pid == runPid { runStatus = status } else { otherExits[pid] = status }
             }
         }
-        if let host = hostMounts { PrivateRootfs.leave(to: host) }
         if runStatus != 0 {
             let message = OCIRuntime.firstLine(String(decoding: early[err.read] ?? [], as: UTF8.self))
             _ = try? Subprocess.run(runtime.deleteArguments(id: files.id, force: true))
@@ -224,6 +223,13 @@ public struct ContainerMonitor {
         let startedAt = WallClock.rfc3339()
         try? MonitorState(status: .running, monitorPid: me, pid: pid, startedAt: startedAt).write(files.state)
         if let fd = notifyFd { Syscall.close(fd) }
+        // Back to the host's mount namespace once berthd knows the container runs: dropping the last
+        // hold on our private one unmounts its copies (~2 ms), which need not delay the start. A process
+        // that already ended: after its exit is recorded, for the same reason.
+        if otherExits[pid] == nil, let host = hostMounts {
+            PrivateRootfs.leave(to: host)
+            hostMounts = nil
+        }
 
         // 3. pump output until the container's first process ends.
         var exitCode: Int32? = otherExits[pid]
@@ -264,6 +270,7 @@ public struct ContainerMonitor {
         // berthd finishes the exit (network, rootfs, --rm) while the runtime deletes its record and
         // cgroup; berthd leaves that delete to us while we run.
         if let fd = exitedFd { Syscall.close(fd) }
+        if let host = hostMounts { PrivateRootfs.leave(to: host) }
         if !runtime.deleteEnded(id: files.id) {
             _ = try? Subprocess.run(runtime.deleteArguments(id: files.id, force: true))
         }
@@ -296,7 +303,8 @@ public struct ContainerMonitor {
 /// A container's root filesystem is mounted in a mount namespace of its monitor's, not in the host's.
 /// The monitor unshares its mount namespace, makes every mount in it a slave (nothing mounted here
 /// reaches the host), mounts the overlay, runs the runtime there, and returns to the host's namespace
-/// once the runtime has exited. The container's own mount namespace, copied from this one, keeps the
+/// once the runtime has exited and berthd has been told the container runs (or, when it has ended
+/// already, that it ended). The container's own mount namespace, copied from this one, keeps the
 /// overlay as its `/`; nothing else does, so it goes when the container's last process ends.
 ///
 /// So the host's mount table has no line per container for its root filesystem: the OCI runtime reads

@@ -230,7 +230,7 @@ extension ContainerEngine: ContainerService {
         config.WorkingDir = spec.workingDir
         config.Labels = spec.labels
         config.Image = spec.image
-        config.ExposedPorts = spec.exposedPorts.isEmpty ? nil : Dictionary(uniqueKeysWithValues: spec.exposedPortKeys.map { ($0, EmptyObject()) })
+        config.ExposedPorts = spec.exposedPorts.isEmpty ? nil : Dictionary(spec.exposedPortKeys.map { ($0, EmptyObject()) }, uniquingKeysWith: { a, _ in a })
         config.StopSignal = spec.stopSignal
         var hostConfig = request.HostConfig ?? HostConfig()
         hostConfig.NetworkMode = spec.networkMode

@@ -106,14 +106,11 @@ public enum PortSpec {
 
     /// `--expose 80`, `--expose 8000-8010/udp` → the key "80/tcp", "8000-8010/udp" (see `PortKey`).
     public static func exposed(_ text: String) throws(BerthError) -> [String] {
-        var spec = Substring(text)
-        var proto = "tcp"
-        if let slash = spec.lastIndex(of: "/") {
-            proto = spec[spec.index(after: slash)...].lowercased()
-            spec = spec[..<slash]
+        do {
+            return [try PortKey(text).text]
+        } catch {
+            throw .invalid(
+                "invalid --expose \"\(text)\": expected PORT[/tcp|udp] or a range such as 8000-8010/udp, with ports from 1 to 65535")
         }
-        guard proto == "tcp" || proto == "udp" else { throw .invalid("invalid --expose \"\(text)\": the protocol must be tcp or udp") }
-        let r = try range(String(spec), what: "port") { why in .invalid("invalid --expose \"\(text)\": \(why)") }
-        return [PortKey(ports: UInt16(r.lowerBound)...UInt16(r.upperBound), proto: proto).text]
     }
 }

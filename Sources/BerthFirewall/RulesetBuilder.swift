@@ -175,7 +175,7 @@ public enum RulesetBuilder {
             } else {
                 let (b, a) = (before[i], after[j])
                 if b.containerIP != a.containerIP || b.containerPort != a.containerPort
-                    || b.endpointId.utf8.prefix(12).elementsEqual(a.endpointId.utf8.prefix(12)) == false
+                    || !b.endpointId.utf8.prefix(12).elementsEqual(a.endpointId.utf8.prefix(12))
                 {
                     removed.append(b)
                     added.append(a)

@@ -133,7 +133,7 @@ public final class EmbeddedDNS: Sendable {
     public func stop(_ listener: Listener, sandboxGoing: Bool = false) async {
         for c in listener.channels { try? await c.close() }
         if sandboxGoing { return }
-        try? NftablesDriver(namespace: listener.sandbox).remove(table: "berth-dns")
+        try? NftablesDriver(namespace: listener.sandbox).remove(table: DNSRedirect.defaultTable)
     }
 
     /// DNS over TCP (RFC 1035 §4.2.2, RFC 7766): 2-byte length-prefixed messages, answered in order.

@@ -18,12 +18,15 @@ public struct DNSRedirect: Sendable, Equatable {
     /// The port berth's resolver listens on for TCP.
     public var tcpPort: UInt16
 
+    /// The table berth makes in a container's namespace.
+    public static let defaultTable = "berth-dns"
+
     /// The resolver address Docker made customary.
     public static let embeddedResolver = IPv4Address(127, 0, 0, 11)
 
     /// Describes the redirect for one namespace.
     public init(
-        table: String = "berth-dns", address: IPv4Address = DNSRedirect.embeddedResolver, udpPort: UInt16,
+        table: String = DNSRedirect.defaultTable, address: IPv4Address = DNSRedirect.embeddedResolver, udpPort: UInt16,
         tcpPort: UInt16
     ) {
         self.table = table

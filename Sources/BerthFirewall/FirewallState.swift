@@ -155,7 +155,7 @@ extension FirewallState {
                 throw .conflict("bridge \(network.bridge) is used by two networks")
             }
         }
-        var keys: [PortKey: PublishedPort] = [:]
+        var keys: [MapKey: PublishedPort] = [:]
         keys.reserveCapacity(ports.count)
         // A container's ports come together: its endpoint and network are checked once per run of them.
         var checkedEndpoint = ""
@@ -181,7 +181,7 @@ extension FirewallState {
                     "published port \(port.hostPort)/\(port.proto) targets \(port.containerIP), outside network \(Identifier.short(network.id))'s subnet \(network.subnet)"
                 )
             }
-            let key = PortKey(port)
+            let key = MapKey(port)
             if let other = keys.updateValue(port, forKey: key) {
                 throw .conflict(
                     "host port \(key) is published twice (endpoints \(Identifier.short(other.endpointId)) and \(Identifier.short(port.endpointId)))"
@@ -209,7 +209,7 @@ extension FirewallState {
 }
 
 /// The key of a published port in its map: protocol, host address (nil = any) and host port.
-struct PortKey: Hashable, CustomStringConvertible {
+struct MapKey: Hashable, CustomStringConvertible {
     let proto: TransportProtocol
     let hostIP: IPv4Address?
     let hostPort: UInt16

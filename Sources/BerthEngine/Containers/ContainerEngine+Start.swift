@@ -86,10 +86,9 @@ extension ContainerEngine {
             if !c.sandbox.isEmpty {
                 var ports = spec.ports
                 if spec.publishAll {
-                    for (port, proto) in spec.exposedPortList {
-                        if !ports.contains(where: { $0.containerPort == port && $0.proto == proto }) {
-                            ports.append(PortBinding(proto: proto, hostPort: 0, containerPort: port))
-                        }
+                    var published = Set(ports.map { "\($0.containerPort)/\($0.proto)" })
+                    for (port, proto) in spec.exposedPortList where published.insert("\(port)/\(proto)").inserted {
+                        ports.append(PortBinding(proto: proto, hostPort: 0, containerPort: port))
                     }
                 }
                 for (i, a) in spec.networks.enumerated() {
